@@ -1,0 +1,47 @@
+# Two commands from a fresh clone: `make run` and `make test`. Everything else is set up here.
+VENV   := .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+PORT   ?= 5000
+WORKERS ?= 2
+
+.PHONY: run test test-fast lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# A random key, readable only by its owner, made once on first start.
+instance/secret_key: | $(BIN)/python
+	mkdir -p instance
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
+
+run: $(VENV)/.installed instance/secret_key
+	$(FLASK) db upgrade
+	$(FLASK) drafts purge
+	$(FLASK) users ensure-admin
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (clinicians: http://127.0.0.1:$(PORT)/clinician/)"
+	SCREENING_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers $(WORKERS) \
+		--bind 127.0.0.1:$(PORT) --access-logfile - app:app
+
+test: $(VENV)/.dev-installed
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r screening app.py --severity-level medium
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

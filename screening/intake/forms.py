@@ -1,0 +1,335 @@
+"""The intake's forms, one per step, generated from the instrument definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, Field, Form, FieldList, FormField, RadioField, StringField
+from wtforms import TextAreaField
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from ..core import instruments as inst
+from ..core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
+from ..core.scoring import difficulty_required
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+PHONE = re.compile(r"^\+?[0-9 ().-]+$")
+
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(form: Form, field: Field) -> None:
+    if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError(_l("Remove the unusual characters from this answer."))
+
+
+def required_choice(message: str) -> InputRequired:
+    return InputRequired(message=message)
+
+
+class ChoiceField(RadioField):
+    """A radio group whose errors say plainly what to do, even for tampered values."""
+
+    def __init__(self, *args: Any, missing: str, **kwargs: Any) -> None:
+        self.missing_message = missing
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError(self.missing_message) from exc
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data is not None and self.data not in {value for value, _ in self.choices}:
+            raise ValidationError(self.missing_message)
+
+
+class DateOfBirthField(Field):
+    """Day, month and year as three inputs (easier than a date picker for many people)."""
+
+    PARTS = ("day", "month", "year")
+
+    def process(self, formdata, data=None, extra_filters=None):  # type: ignore[no-untyped-def, override]
+        self.process_errors = []
+        self.raw_parts = {part: "" for part in self.PARTS}
+        self.data = None
+        if formdata is not None:
+            for part in self.PARTS:
+                self.raw_parts[part] = (formdata.get(f"{self.name}-{part}") or "").strip()[:8]
+            self.raw_data = list(self.raw_parts.values())
+        elif isinstance(data, str):
+            data = dt.date.fromisoformat(data)
+        if formdata is None and isinstance(data, dt.date):
+            self.data = data
+            self.raw_parts = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
+            return
+        parts = self.raw_parts
+        if not any(parts.values()):
+            return
+        if not all(p.isdigit() for p in parts.values()):
+            self.process_errors.append(
+                _l("Enter your date of birth as numbers, for example 27 3 1985.")
+            )
+            return
+        try:
+            self.data = dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            self.process_errors.append(_l("Enter a real date, for example 27 3 1985."))
+
+    def _value(self) -> str:
+        return ""
+
+
+class ConsentForm(FlaskForm):
+    consent = BooleanField(
+        _l(
+            "I agree that the clinic may store my answers and that its clinicians may read them"
+            " to decide whether to contact me about a consultation."
+        ),
+        validators=[InputRequired(message=_l("Tick the box to agree, so that we can continue."))],
+    )
+
+
+class AboutForm(FlaskForm):
+    first_name = StringField(
+        _l("First name"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter your first name.")),
+            Length(max=100, message=_l("Your first name must be 100 characters or fewer.")),
+            no_control_characters,
+        ],
+    )
+    last_name = StringField(
+        _l("Last name"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter your last name.")),
+            Length(max=100, message=_l("Your last name must be 100 characters or fewer.")),
+            no_control_characters,
+        ],
+    )
+    date_of_birth = DateOfBirthField(_l("Date of birth"))
+    email = StringField(
+        _l("Email address"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter your email address.")),
+            Length(max=254, message=_l("Your email address must be 254 characters or fewer.")),
+            Email(message=_l("Enter an email address like name@example.com.")),
+        ],
+    )
+    phone = StringField(
+        _l("Phone number"),
+        filters=[strip],
+        validators=[
+            InputRequired(message=_l("Enter your phone number.")),
+            Length(max=40, message=_l("Your phone number must be 40 characters or fewer.")),
+        ],
+    )
+    contact_method = ChoiceField(
+        _l("How would you prefer us to contact you?"),
+        choices=[(o.code, _l(o.text)) for o in inst.CONTACT_METHODS],
+        missing=_l("Choose how you would prefer us to contact you."),
+        validators=[required_choice(_l("Choose how you would prefer us to contact you."))],
+    )
+
+    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today or dt.date.today()
+
+    def validate_date_of_birth(self, field: DateOfBirthField) -> None:
+        if field.data is None:
+            if not field.process_errors:
+                raise ValidationError(_l("Enter your date of birth."))
+            return
+        if field.data >= self.today:
+            raise ValidationError(_l("Your date of birth must be in the past."))
+        age = age_on(field.data, self.today)
+        if age > OLDEST_PLAUSIBLE_AGE:
+            raise ValidationError(_l("Check the year of your date of birth."))
+        if age < ADULT_AGE:
+            raise ValidationError(
+                _l(
+                    "Thank you for your interest. This service is for adults aged 18 and over,"
+                    " so we cannot take your answers here. If you need support now, please"
+                    " talk to a parent, a trusted adult or your doctor, or call or text 988."
+                )
+            )
+
+    def validate_phone(self, field: StringField) -> None:
+        digits = re.sub(r"\D", "", field.data or "")
+        if not PHONE.match(field.data or "") or not 7 <= len(digits) <= 15:
+            raise ValidationError(_l("Enter a phone number, like 555 123 4567."))
+
+
+def _questionnaire_form(questionnaire: inst.Questionnaire) -> type[FlaskForm]:
+    choices = [(c.value, _l(c.text)) for c in questionnaire.choices]
+    fields: dict[str, Any] = {}
+    for item in questionnaire.items:
+        message = _l("Choose an answer for question %(n)s.", n=item.number)
+        fields[questionnaire.field(item)] = ChoiceField(
+            _l(item.text),
+            choices=choices,
+            coerce=int,
+            missing=message,
+            validators=[required_choice(message)],
+        )
+    return type(f"{questionnaire.key.upper()}Form", (FlaskForm,), fields)
+
+
+GAD7Form = _questionnaire_form(inst.GAD7)
+
+
+class PHQ9Form(_questionnaire_form(inst.PHQ9)):  # type: ignore[misc]
+    phq9_difficulty = ChoiceField(
+        _l(inst.PHQ9_DIFFICULTY.text),
+        choices=[(c.value, _l(c.text)) for c in inst.DIFFICULTY_CHOICES],
+        coerce=int,
+        missing=_l("Choose how difficult these problems have made things for you."),
+        validators=[Optional()],
+    )
+
+    def validate_phq9_difficulty(self, field: ChoiceField) -> None:
+        if field.data is None and difficulty_required(
+            {name: f.data for name, f in self._fields.items() if isinstance(f.data, int)}
+        ):
+            raise ValidationError(
+                _l("Choose how difficult these problems have made things for you.")
+            )
+
+
+YES_NO_CHOICES = [(o.code, _l(o.text)) for o in inst.YES_NO]
+RESPONSE_CHOICES = [(o.code, _l(o.text)) for o in inst.RESPONSE_OPTIONS]
+
+
+class TrialForm(Form):
+    """One antidepressant row. A blank row is ignored; a started row must be finished."""
+
+    medication = StringField(
+        _l("Medication name"),
+        filters=[strip],
+        validators=[
+            Length(max=inst.MAX_MEDICATION_NAME, message=_l("Use 100 characters or fewer.")),
+            no_control_characters,
+        ],
+    )
+    weeks = StringField(_l("About how many weeks did you take it?"), filters=[strip])
+    as_prescribed = ChoiceField(
+        _l("Did you take it as prescribed?"),
+        choices=YES_NO_CHOICES,
+        missing=_l("Say whether you took it as prescribed."),
+        validators=[Optional()],
+    )
+    response = ChoiceField(
+        _l("How much did it help?"),
+        choices=RESPONSE_CHOICES,
+        missing=_l("Say how much it helped."),
+        validators=[Optional()],
+    )
+
+    def is_blank(self) -> bool:
+        return not any([self.medication.data, self.weeks.data, self.as_prescribed.data,
+                        self.response.data])
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
+        valid = super().validate(extra_validators)
+        if self.is_blank():
+            return valid
+        if not self.medication.data:
+            self.medication.errors.append(_l("Enter the name of the medication."))
+        weeks = self.weeks.data or ""
+        if not weeks:
+            self.weeks.errors.append(_l("Enter about how many weeks you took it."))
+        elif not weeks.isdigit() or not 0 <= int(weeks) <= inst.MAX_TRIAL_WEEKS:
+            self.weeks.errors.append(
+                _l("Enter the weeks as a whole number from 0 to 520, for example 8.")
+            )
+        if self.as_prescribed.data is None:
+            self.as_prescribed.errors.append(_l("Say whether you took it as prescribed."))
+        if self.response.data is None:
+            self.response.errors.append(_l("Say how much it helped."))
+        return not self.errors
+
+
+class TreatmentForm(FlaskForm):
+    trials = FieldList(
+        FormField(TrialForm),
+        min_entries=inst.TRIAL_ROWS_WITHOUT_JS,
+        max_entries=inst.MAX_TRIAL_ROWS,
+    )
+    ketamine_outcome = ChoiceField(
+        _l("How did the ketamine or esketamine treatment go?"),
+        choices=RESPONSE_CHOICES,
+        missing=_l("Say how the ketamine or esketamine treatment went."),
+        validators=[Optional()],
+    )
+    treatment_notes = TextAreaField(
+        _l("Anything else you would like the clinician to know about treatments you have tried"
+           " (optional)"),
+        filters=[strip],
+        validators=[
+            Length(max=inst.MAX_FREE_TEXT, message=_l("Use 2,000 characters or fewer.")),
+            no_control_characters,
+        ],
+    )
+
+    def validate_ketamine_outcome(self, field: ChoiceField) -> None:
+        if self["other_ketamine"].data == "yes" and field.data is None:
+            raise ValidationError(_l("Say how the ketamine or esketamine treatment went."))
+
+
+def _yes_no(question: str) -> ChoiceField:
+    message = _l("Answer yes or no.")
+    return ChoiceField(_l(question), choices=YES_NO_CHOICES, missing=message,
+                       validators=[required_choice(message)])
+
+
+for _treatment in inst.OTHER_TREATMENTS:
+    setattr(TreatmentForm, f"other_{_treatment.code}", _yes_no(_treatment.question))
+
+
+class HealthForm(FlaskForm):
+    pass
+
+
+for _question in inst.SAFETY_QUESTIONS:
+    setattr(HealthForm, _question.code, _yes_no(_question.question))
+
+
+class SubmitForm(FlaskForm):
+    """The review page's final submit: only the CSRF token."""
+
+
+class ResumeForm(FlaskForm):
+    date_of_birth = DateOfBirthField(_l("Date of birth"))
+
+    def validate_date_of_birth(self, field: DateOfBirthField) -> None:
+        if field.data is None and not field.process_errors:
+            raise ValidationError(_l("Enter your date of birth."))
+
+
+def error_links(form: Form) -> list[tuple[str, str]]:
+    """Every error message with the id of the input it belongs to, in page order."""
+    links: list[tuple[str, str]] = []
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field:
+                links += error_links(entry.form)
+            continue
+        if isinstance(field, RadioField):
+            anchor = f"{field.id}-0"
+        elif isinstance(field, DateOfBirthField):
+            anchor = f"{field.id}-day"
+        else:
+            anchor = field.id
+        links += [(anchor, str(message)) for message in field.errors]
+    return links

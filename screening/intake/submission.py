@@ -1,0 +1,117 @@
+"""Turning a finished draft into a stored, scored and flagged submission, exactly once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..core import instruments as inst
+from ..core.flags import assess
+from ..core.trials import Trial
+from ..extensions import db
+from ..models import Draft, Submission
+
+# No 0/O, 1/I/L, U: easy to read aloud over the phone. 30^8 ≈ 6.6 × 10^11 codes.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+REFERENCE_LENGTH = 8
+
+
+def new_reference() -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def trials_from(data: dict[str, Any]) -> list[Trial]:
+    return [
+        Trial(
+            medication=row["medication"],
+            weeks=int(row["weeks"]),
+            as_prescribed=row["as_prescribed"] == "yes",
+            response=row["response"],
+        )
+        for row in data["treatment"]["trials"]
+    ]
+
+
+def build_submission(draft: Draft, now: dt.datetime) -> Submission:
+    """A Submission with every answer, score, flag and reason, from a complete draft."""
+    data = draft.data
+    about = data["about"]
+    answers = {
+        q.field(item): data[q.key][q.field(item)] for q in inst.QUESTIONNAIRES for item in q.items
+    }
+    trials = trials_from(data)
+    safety = {q.code: data["health"][q.code] == "yes" for q in inst.SAFETY_QUESTIONS}
+    result = assess(answers, trials, safety)
+    treatment = data["treatment"]
+    other = {t.code: treatment[f"other_{t.code}"] == "yes" for t in inst.OTHER_TREATMENTS}
+    other["ketamine_outcome"] = treatment.get("ketamine_outcome") if other["ketamine"] else None
+    other["notes"] = treatment.get("treatment_notes") or ""
+    reference = new_reference()
+    return Submission(
+        reference=reference,
+        draft_token_hash=draft.token_hash,
+        submitted_at=now,
+        consented_at=dt.datetime.fromisoformat(data["consent"]["consented_at"]),
+        first_name=about["first_name"],
+        last_name=about["last_name"],
+        date_of_birth=dt.date.fromisoformat(about["date_of_birth"]),
+        email=about["email"],
+        phone=about["phone"],
+        contact_method=about["contact_method"],
+        search_text=" ".join(
+            [about["first_name"], about["last_name"], about["email"], reference]
+        ).lower(),
+        answers=answers,
+        phq9_difficulty=data["phq9"].get(inst.PHQ9_DIFFICULTY_FIELD),
+        trials=[t.__dict__ for t in trials],
+        other_treatments=other,
+        safety=safety,
+        phq9_total=result.phq9_total,
+        phq9_severity=result.phq9_severity,
+        phq9_item9=answers["phq9_9"],
+        gad7_total=result.gad7_total,
+        gad7_severity=result.gad7_severity,
+        adequate_failed_trials=result.adequate_failed_trials,
+        contraindications=list(result.contraindications),
+        cautions=list(result.cautions),
+        fit=result.fit,
+        urgent=result.urgent,
+        needs_medical_review=result.needs_medical_review,
+        reasons=result.reasons,
+        ruleset=result.ruleset,
+        review_status="new",
+        awaiting_ack=result.urgent,
+    )
+
+
+def existing_submission(token_hash: str) -> Submission | None:
+    return db.session.scalar(select(Submission).where(Submission.draft_token_hash == token_hash))
+
+
+def submit(draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
+    """Store the submission and delete the draft in one transaction.
+
+    Returns ``(submission, created)``. A second submit of the same draft — a double click,
+    a refresh, or a concurrent request from another worker — finds the first one instead
+    (the unique ``draft_token_hash`` decides the race).
+    """
+    token_hash = draft.token_hash
+    submission = build_submission(draft, now)
+    db.session.add(submission)
+    db.session.delete(draft)
+    try:
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        # The other request won the race: it inserted the submission or deleted the draft.
+        db.session.rollback()
+        found = existing_submission(token_hash)
+        if found is None:
+            raise
+        return found, False
+    return submission, True

@@ -1,0 +1,202 @@
+"""Intake views: validate, call one function that does the work, redirect."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
+from werkzeug import Response
+
+from .. import throttle
+from ..clientaddr import client_address
+from ..core import instruments as inst
+from ..extensions import db
+from ..models import Draft, Submission
+from . import drafts, steps
+from .forms import ResumeForm, SubmitForm, error_links
+from .submission import existing_submission, submit
+from .summary import review_sections
+
+bp = Blueprint("intake", __name__)
+
+INTAKE_SCOPE = "intake"
+RESUME_SCOPE = "resume"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def current_draft() -> Draft | None:
+    return drafts.find_draft(session.get("draft_token"), utcnow())
+
+
+def render_step(step: steps.Step, form: FlaskForm, draft: Draft | None, status: int = 200):
+    data = draft.data if draft else {}
+    return render_template(
+        f"intake/{step.key}.html",
+        step=step,
+        form=form,
+        number=steps.number(step.key),
+        total=steps.TOTAL_STEPS,
+        previous=steps.STEP_KEYS[steps.number(step.key) - 2] if steps.number(step.key) > 1 else None,
+        return_to_review=request.values.get("return_to") == "review",
+        # Shown when the patient answered PHQ-9 item 9 above 0 and has not yet submitted.
+        show_crisis=data.get("phq9", {}).get("phq9_9", 0) >= 1,
+        inst=inst,
+        error_links=error_links,
+        can_save_later=bool(data.get("about")),
+    ), status
+
+
+@bp.get("/")
+def start() -> Any:
+    return render_template("intake/start.html", has_draft=current_draft() is not None)
+
+
+@bp.get("/crisis")
+def crisis() -> Any:
+    return render_template("intake/crisis.html")
+
+
+@bp.route("/intake/<step_key>", methods=["GET", "POST"])
+def step(step_key: str) -> Any:
+    step = steps.BY_KEY.get(step_key) or abort(404)
+    draft = current_draft()
+    if draft is None and step_key != "consent":
+        return redirect(url_for("intake.start"))
+    data = draft.data if draft else {}
+    first = steps.first_incomplete(data)
+    if first and steps.number(step_key) > steps.number(first):
+        return redirect(url_for("intake.step", step_key=first))
+
+    kwargs = {"today": dt.date.today()} if step_key == "about" else {}
+    form = step.form_class(data=data.get(step_key), **kwargs)
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_step(step, form, draft, status)
+    if step_key == "consent" and request.form.get("website"):
+        # The honeypot: a field people never see, that bots fill in. Store nothing.
+        return redirect(url_for("intake.start"))
+
+    now = utcnow()
+    if draft is None:
+        address = client_address()
+        limit = current_app.config["INTAKE_MAX_PER_ADDRESS"]
+        window = current_app.config["INTAKE_WINDOW"]
+        if throttle.recent_count(INTAKE_SCOPE, address, window, now) >= limit:
+            db.session.rollback()
+            abort(429)
+        throttle.record(INTAKE_SCOPE, address, now)
+        draft, token = drafts.create_draft(now)
+        session["draft_token"] = token
+    values = steps.values_to_keep(form)
+    if step_key == "consent":
+        values["consented_at"] = now.isoformat()
+    drafts.save_step(draft, step_key, values, now)
+    db.session.commit()
+
+    if request.form.get("action") == "save_later" and "about" in draft.data:
+        return redirect(url_for("intake.saved"))
+    index = steps.number(step_key)
+    if request.form.get("return_to") == "review" or index == len(steps.STEPS):
+        following = steps.first_incomplete(draft.data) or "review"
+    else:
+        following = steps.STEP_KEYS[index]
+    if following == "review":
+        return redirect(url_for("intake.review"))
+    return redirect(url_for("intake.step", step_key=following))
+
+
+@bp.route("/intake/review", methods=["GET", "POST"])
+def review() -> Any:
+    draft = current_draft()
+    if draft is None:
+        done = _already_submitted()
+        return done or redirect(url_for("intake.start"))
+    first = steps.first_incomplete(draft.data)
+    if first:
+        return redirect(url_for("intake.step", step_key=first))
+    form = SubmitForm()
+    if form.validate_on_submit():
+        submission, _created = submit(draft, utcnow())
+        return _show_confirmation(submission)
+    return render_template(
+        "intake/review.html",
+        form=form,
+        sections=review_sections(draft.data),
+        number=steps.REVIEW_NUMBER,
+        total=steps.TOTAL_STEPS,
+    ), (422 if request.method == "POST" else 200)
+
+
+def _already_submitted() -> Response | None:
+    """After a double click or a refresh, the second submit finds the first one's result."""
+    token = session.get("draft_token")
+    found = existing_submission(drafts.hash_token(token)) if token else None
+    return _show_confirmation(found) if found else None
+
+
+def _show_confirmation(submission: Submission) -> Response:
+    session["submitted_reference"] = submission.reference
+    return redirect(url_for("intake.done"))
+
+
+@bp.get("/intake/done")
+def done() -> Any:
+    reference = session.get("submitted_reference")
+    submission = (
+        db.session.scalar(db.select(Submission).filter_by(reference=reference)) if reference else None
+    )
+    if submission is None:
+        return redirect(url_for("intake.start"))
+    return render_template(
+        "intake/done.html", reference=submission.reference, show_crisis=submission.urgent
+    )
+
+
+@bp.get("/intake/saved")
+def saved() -> Any:
+    draft = current_draft()
+    if draft is None:
+        return redirect(url_for("intake.start"))
+    return render_template(
+        "intake/saved.html",
+        resume_url=url_for("intake.resume", token=session["draft_token"], _external=True),
+        expires_at=draft.expires_at,
+        continue_to=steps.first_incomplete(draft.data),
+    )
+
+
+@bp.route("/intake/resume/<token>", methods=["GET", "POST"])
+def resume(token: str) -> Any:
+    form = ResumeForm()
+    failed = False
+    if form.validate_on_submit():
+        now = utcnow()
+        key = drafts.hash_token(token)
+        config = current_app.config
+        if throttle.recent_count(RESUME_SCOPE, key, config["RESUME_WINDOW"], now) >= config[
+            "RESUME_MAX_FAILURES"
+        ]:
+            db.session.rollback()
+            abort(429)
+        draft = drafts.find_draft(token, now)
+        about = draft.data.get("about", {}) if draft else {}
+        if draft is not None and about.get("date_of_birth") == form.date_of_birth.data.isoformat():
+            db.session.rollback()
+            session.clear()
+            session["draft_token"] = token
+            following = steps.first_incomplete(draft.data)
+            if following is None:
+                return redirect(url_for("intake.review"))
+            return redirect(url_for("intake.step", step_key=following))
+        throttle.record(RESUME_SCOPE, key, now)
+        db.session.commit()
+        failed = True
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "intake/resume.html", form=form, failed=failed, error_links=error_links
+    ), status
