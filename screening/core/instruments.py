@@ -214,10 +214,18 @@ class OtherTreatment:
 
 
 OTHER_TREATMENTS = (
-    OtherTreatment("psychotherapy", N_("Have you had talking therapy (psychotherapy) for this depression?"), "Psychotherapy"),
+    OtherTreatment(
+        "psychotherapy",
+        N_("Have you had talking therapy (psychotherapy) for this depression?"),
+        "Psychotherapy",
+    ),
     OtherTreatment("ect", N_("Have you had electroconvulsive therapy (ECT)?"), "ECT"),
     OtherTreatment("tms", N_("Have you had transcranial magnetic stimulation (TMS)?"), "TMS"),
-    OtherTreatment("ketamine", N_("Have you had ketamine or esketamine (Spravato) treatment before?"), "Prior ketamine or esketamine"),
+    OtherTreatment(
+        "ketamine",
+        N_("Have you had ketamine or esketamine (Spravato) treatment before?"),
+        "Prior ketamine or esketamine",
+    ),
 )
 KETAMINE_OUTCOME_OPTIONS = RESPONSE_OPTIONS
 MAX_FREE_TEXT = 2000

@@ -8,8 +8,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, Form, FieldList, FormField, RadioField, StringField
-from wtforms import TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from ..core import instruments as inst
@@ -48,7 +57,7 @@ class ChoiceField(RadioField):
             raise ValueError(self.missing_message) from exc
 
     def pre_validate(self, form: Form) -> None:
-        if self.data is not None and self.data not in {value for value, _ in self.choices}:
+        if self.data is not None and self.data not in {choice.value for choice in self.choices}:
             raise ValidationError(self.missing_message)
 
 
@@ -69,7 +78,9 @@ class DateOfBirthField(Field):
             data = dt.date.fromisoformat(data)
         if formdata is None and isinstance(data, dt.date):
             self.data = data
-            self.raw_parts = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
+            self.raw_parts = {
+                "day": str(data.day), "month": str(data.month), "year": str(data.year)
+            }
             return
         parts = self.raw_parts
         if not any(parts.values()):
@@ -137,7 +148,7 @@ class AboutForm(FlaskForm):
     )
     contact_method = ChoiceField(
         _l("How would you prefer us to contact you?"),
-        choices=[(o.code, _l(o.text)) for o in inst.CONTACT_METHODS],
+        choices=[SelectChoice(o.code, _l(o.text)) for o in inst.CONTACT_METHODS],
         missing=_l("Choose how you would prefer us to contact you."),
         validators=[required_choice(_l("Choose how you would prefer us to contact you."))],
     )
@@ -172,7 +183,7 @@ class AboutForm(FlaskForm):
 
 
 def _questionnaire_form(questionnaire: inst.Questionnaire) -> type[FlaskForm]:
-    choices = [(c.value, _l(c.text)) for c in questionnaire.choices]
+    choices = [SelectChoice(c.value, _l(c.text)) for c in questionnaire.choices]
     fields: dict[str, Any] = {}
     for item in questionnaire.items:
         message = _l("Choose an answer for question %(n)s.", n=item.number)
@@ -192,7 +203,7 @@ GAD7Form = _questionnaire_form(inst.GAD7)
 class PHQ9Form(_questionnaire_form(inst.PHQ9)):  # type: ignore[misc]
     phq9_difficulty = ChoiceField(
         _l(inst.PHQ9_DIFFICULTY.text),
-        choices=[(c.value, _l(c.text)) for c in inst.DIFFICULTY_CHOICES],
+        choices=[SelectChoice(c.value, _l(c.text)) for c in inst.DIFFICULTY_CHOICES],
         coerce=int,
         missing=_l("Choose how difficult these problems have made things for you."),
         validators=[Optional()],
@@ -207,8 +218,8 @@ class PHQ9Form(_questionnaire_form(inst.PHQ9)):  # type: ignore[misc]
             )
 
 
-YES_NO_CHOICES = [(o.code, _l(o.text)) for o in inst.YES_NO]
-RESPONSE_CHOICES = [(o.code, _l(o.text)) for o in inst.RESPONSE_OPTIONS]
+YES_NO_CHOICES = [SelectChoice(o.code, _l(o.text)) for o in inst.YES_NO]
+RESPONSE_CHOICES = [SelectChoice(o.code, _l(o.text)) for o in inst.RESPONSE_OPTIONS]
 
 
 class TrialForm(Form):

@@ -37,6 +37,12 @@ def number(key: str) -> int:
     return STEP_KEYS.index(key) + 1
 
 
+def previous(key: str) -> str | None:
+    """The step before ``key``, for the Back link."""
+    index = STEP_KEYS.index(key)
+    return STEP_KEYS[index - 1] if index else None
+
+
 def first_incomplete(data: dict[str, Any]) -> str | None:
     """The first step without saved answers, or None when every step is done."""
     return next((key for key in STEP_KEYS if key not in data), None)
@@ -50,8 +56,10 @@ def values_to_keep(form: FlaskForm) -> dict[str, Any]:
     if "date_of_birth" in values:
         values["date_of_birth"] = values["date_of_birth"].isoformat()
     if "trials" in values:
+        entries = form.trials.entries
         values["trials"] = [
-            row for row, entry in zip(values["trials"], form.trials.entries) if not entry.form.is_blank()
+            row for row, entry in zip(values["trials"], entries, strict=True)
+            if not entry.form.is_blank()
         ]
     if "consent" in values:
         values["consent"] = True

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
@@ -41,7 +50,7 @@ def render_step(step: steps.Step, form: FlaskForm, draft: Draft | None, status: 
         form=form,
         number=steps.number(step.key),
         total=steps.TOTAL_STEPS,
-        previous=steps.STEP_KEYS[steps.number(step.key) - 2] if steps.number(step.key) > 1 else None,
+        previous=steps.previous(step.key),
         return_to_review=request.values.get("return_to") == "review",
         # Shown when the patient answered PHQ-9 item 9 above 0 and has not yet submitted.
         show_crisis=data.get("phq9", {}).get("phq9_9", 0) >= 1,
@@ -147,8 +156,8 @@ def _show_confirmation(submission: Submission) -> Response:
 @bp.get("/intake/done")
 def done() -> Any:
     reference = session.get("submitted_reference")
-    submission = (
-        db.session.scalar(db.select(Submission).filter_by(reference=reference)) if reference else None
+    submission = db.session.scalar(
+        db.select(Submission).where(Submission.reference == (reference or ""))
     )
     if submission is None:
         return redirect(url_for("intake.start"))

@@ -1,0 +1,41 @@
+"""The append-only audit trail. Records who did what to which record — never patient answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_login import current_user
+
+from .clientaddr import client_address
+from .extensions import db
+from .models import AuditEvent
+
+
+def record(
+    action: str,
+    target: str | None = None,
+    *,
+    user: Any = None,
+    email: str | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (the caller commits with its change).
+
+    ``user`` defaults to the signed-in user; ``email`` names the account for events such as a
+    failed sign-in where nobody is signed in. ``details`` must hold no patient data: filters,
+    counts, status names, never answers or names.
+    """
+    if user is None and current_user and current_user.is_authenticated:
+        user = current_user
+    event = AuditEvent(
+        at=dt.datetime.now(dt.UTC),
+        user_id=getattr(user, "id", None),
+        user_email=getattr(user, "email", None) or email,
+        action=action,
+        target=target,
+        client_addr=client_address(),
+        details=details,
+    )
+    db.session.add(event)
+    return event
