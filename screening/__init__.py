@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, database, errors, security
+from . import access, cli, database, errors, security
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(clinician_bp)
+    access.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
