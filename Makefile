@@ -33,8 +33,17 @@ run: $(VENV)/.installed instance/secret_key
 	SCREENING_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT) --access-logfile - app:app
 
+# Browser tests run when Debian's Chromium is installed (CI installs it); otherwise they are
+# left out as a group, with a line saying so.
+CHROMIUM := /usr/bin/chromium
+
 test: $(VENV)/.dev-installed
-	$(BIN)/pytest
+	@if [ -x $(CHROMIUM) ]; then \
+		$(BIN)/pytest $(PYTEST_ARGS); \
+	else \
+		echo "Chromium not found at $(CHROMIUM): browser tests left out (apt-get install chromium)"; \
+		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
+	fi
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
