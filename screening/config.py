@@ -26,7 +26,9 @@ MAX_CONTENT_LENGTH = 64 * 1024
 MAX_FORM_MEMORY_SIZE = 64 * 1024
 MAX_FORM_PARTS = 400
 
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+# pool_pre_ping: recover from a database restart without restarting the app.
+# hide_parameters: SQL errors and logs never quote the values (patient answers) bound to them.
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
 # Throttles (held in the database so they hold across worker processes).
 LOGIN_MAX_FAILURES = 5

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,7 +19,7 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
-from .. import throttle
+from .. import errors, throttle
 from ..clientaddr import client_address
 from ..core import instruments as inst
 from ..extensions import db
@@ -42,10 +43,13 @@ def current_draft() -> Draft | None:
     return drafts.find_draft(session.get("draft_token"), utcnow())
 
 
-def render_step(step: steps.Step, form: FlaskForm, draft: Draft | None, status: int = 200):
+def render_step(
+    step: steps.Step, form: FlaskForm, draft: Draft | None, status: int = 200,
+    template: str | None = None,
+):
     data = draft.data if draft else {}
     return render_template(
-        f"intake/{step.key}.html",
+        template or f"intake/{step.key}.html",
         step=step,
         form=form,
         number=steps.number(step.key),
@@ -72,6 +76,25 @@ def crisis() -> Any:
 
 @bp.route("/intake/<step_key>", methods=["GET", "POST"])
 def step(step_key: str) -> Any:
+    try:
+        return _step(step_key)
+    except errors.DATABASE_UNAVAILABLE as error:
+        if request.method != "POST" or step_key not in steps.BY_KEY:
+            raise
+        return _step_not_saved(steps.BY_KEY[step_key], error)
+
+
+def _step_not_saved(step: steps.Step, error: Exception) -> Response:
+    """The database failed: show the step again with what was typed, saying nothing was saved."""
+    errors.database_failed(error)
+    kwargs = {"today": dt.date.today()} if step.key == "about" else {}
+    body, _status = render_step(
+        step, step.form_class(**kwargs), None, template="errors/step_not_saved.html"
+    )
+    return errors.unavailable(make_response(body))
+
+
+def _step(step_key: str) -> Any:
     step = steps.BY_KEY.get(step_key) or abort(404)
     draft = current_draft()
     if draft is None and step_key != "consent":
