@@ -17,7 +17,8 @@ def total(questionnaire: Questionnaire, answers: Mapping[str, int]) -> int:
     values = []
     for item in questionnaire.items:
         value = answers.get(questionnaire.field(item))
-        if value not in valid or isinstance(value, bool):
+        # ``type(...) is int`` refuses True and 1.0, which compare equal to 1.
+        if type(value) is not int or value not in valid:
             raise IncompleteQuestionnaire(f"{questionnaire.field(item)} is missing or invalid")
         values.append(value)
     return sum(values)

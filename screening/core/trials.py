@@ -31,8 +31,10 @@ def why_not_adequate_failed(trial: Trial) -> str | None:
         return "not taken as prescribed"
     if trial.response == "side_effects":
         return "stopped because of side effects (shown, not counted)"
-    if trial.response not in FAILED_RESPONSES:
+    if trial.response == "helped_a_lot":
         return "helped a lot"
+    if trial.response not in FAILED_RESPONSES:
+        return "how much it helped was not recorded"
     return None
 
 
