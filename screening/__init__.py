@@ -50,10 +50,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=lambda: "en")
 
     from .clinician import bp as clinician_bp
+    from .clinician.auth import bp as clinician_auth_bp
     from .intake import bp as intake_bp
 
     app.register_blueprint(intake_bp)
     app.register_blueprint(clinician_bp)
+    app.register_blueprint(clinician_auth_bp)
     access.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import has_request_context
 from flask_login import current_user
 
 from .clientaddr import client_address
@@ -34,7 +35,8 @@ def record(
         user_email=getattr(user, "email", None) or email,
         action=action,
         target=target,
-        client_addr=client_address(),
+        # None from the command line, where there is no client.
+        client_addr=client_address() if has_request_context() else None,
         details=details,
     )
     db.session.add(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -89,8 +90,11 @@ class Submission(db.Model):
     )
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A clinic staff account (role ``clinician`` or ``admin``)."""
+
+    # Not a column: the token of the session this request came with (see screening.access).
+    session_token = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -99,6 +103,18 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def get_id(self) -> str | None:
+        """Flask-Login keeps the session token, not the user id, so one session can end."""
+        return self.session_token
 
 
 class UserSession(db.Model):
