@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import sys
 
 import click
 from flask import Flask
@@ -26,7 +27,7 @@ def utcnow() -> dt.datetime:
 def read_password(from_stdin: bool) -> str:
     """One line from stdin, or typed twice at a hidden prompt."""
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
