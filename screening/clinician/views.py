@@ -1,5 +1,234 @@
-"""Clinician views (being built: see issue 3)."""
+"""Clinician views: the dashboard, a submission's review page, its actions, and the exports.
 
-from flask import Blueprint
+Access is checked before every request by ``screening.access`` (deny by default); these views
+only validate, call one function that does the work, and redirect or render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import format_timedelta
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit
+from ..core import instruments as inst
+from ..core.flags import FIT_LABELS
+from ..core.trials import Trial, why_not_adequate_failed
+from ..extensions import db
+from ..models import Submission, User
+from . import export, queries, review
+from .forms import AcknowledgeForm, FilterForm, NoteForm, StatusForm, status_choices
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
+
+MAX_REFERENCE = 16
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def staff_user() -> User:
+    return current_user._get_current_object()  # type: ignore[attr-defined,no-any-return]
+
+
+def waited(since: dt.datetime, now: dt.datetime) -> str:
+    """How long an urgent submission has waited, in words ("3 hours")."""
+    return format_timedelta(now - since, threshold=1.0)
+
+
+@bp.app_template_global()
+def fit_label(code: str) -> str:
+    return FIT_LABELS.get(code, code)
+
+
+@bp.app_template_global()
+def status_label(code: str) -> str:
+    return review.STATUS_LABELS.get(code, code)
+
+
+# -- dashboard ------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard() -> Any:
+    form = FilterForm(request.args)
+    form.validate()
+    return render_dashboard(form)
+
+
+def render_dashboard(form: FilterForm, code: int = 200, export_refused: bool = False) -> Any:
+    """The dashboard for the valid part of ``form``, naming any filter that was ignored."""
+    filters = form.filters()
+    sort, descending = form.sort_key(), form.descending()
+    page = queries.dashboard_page(filters, sort, descending, form.page_number())
+    args = filters.query_args()
+
+    def sort_url(key: str) -> str:
+        # A second click on the sorted column reverses it; dates and scores start high.
+        first_desc = key in ("submitted", "phq9", "item9", "gad7", "trials")
+        desc = (not descending) if key == sort else first_desc
+        return url_for(".dashboard", **args, sort=key, order="desc" if desc else "asc")
+
+    keep = {**args, "sort": sort, "order": "desc" if descending else "asc"}
+    return render_template(
+        "clinician/dashboard.html",
+        form=form,
+        errors=form.error_messages(),
+        export_refused=export_refused,
+        page=page,
+        counts=queries.queue_counts(),
+        sort=sort,
+        descending=descending,
+        sort_url=sort_url,
+        page_url=lambda n: url_for(".dashboard", **keep, page=n),
+        export_url=lambda deidentified: url_for(
+            ".export_csv", **args, **({"deidentified": "1"} if deidentified else {})
+        ),
+        filtered=bool(args),
+        now=utcnow(),
+        waited=waited,
+    ), code
+
+
+# -- one submission -------------------------------------------------------------------------
+
+
+def find_submission(reference: str) -> Submission:
+    reference = reference.strip().upper()
+    if len(reference) > MAX_REFERENCE:
+        abort(404)
+    found = db.session.scalar(select(Submission).where(Submission.reference == reference))
+    return found if found is not None else abort(404)
+
+
+def show(
+    submission: Submission,
+    status_form: StatusForm | None = None,
+    note_form: NoteForm | None = None,
+    ack_form: AcknowledgeForm | None = None,
+    code: int = 200,
+) -> Any:
+    """The review page; every showing is audited (it displays patient data)."""
+    audit.record("view_submission", submission.reference)
+    db.session.commit()
+    status_form = status_form or StatusForm(formdata=None, expected=submission.review_status)
+    moves = review.allowed_moves(submission)
+    status_form.status.choices = status_choices(moves)
+    trials = [
+        (row, why_not_adequate_failed(Trial(**row))) for row in submission.trials
+    ]
+    return render_template(
+        "clinician/submission.html",
+        s=submission,
+        inst=inst,
+        trials=trials,
+        moves=moves,
+        status_form=status_form,
+        note_form=note_form or NoteForm(formdata=None),
+        ack_form=ack_form or AcknowledgeForm(formdata=None),
+        now=utcnow(),
+        waited=waited,
+    ), code
+
+
+@bp.get("/submissions/<reference>")
+def submission(reference: str) -> Any:
+    return show(find_submission(reference))
+
+
+@bp.post("/submissions/<reference>/status")
+def change_status(reference: str) -> Any:
+    found = find_submission(reference)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            review.change_status(found, form.expected.data, form.status.data, staff_user(),
+                                 utcnow())
+        except review.ReviewError as error:
+            form.status.errors = [str(error)]
+        else:
+            flash(f"Status changed to “{review.STATUS_LABELS[form.status.data]}”.", "success")
+            return redirect(url_for(".submission", reference=found.reference))
+    return show(found, status_form=form, code=422)
+
+
+@bp.post("/submissions/<reference>/notes")
+def add_note(reference: str) -> Any:
+    found = find_submission(reference)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            review.add_note(found, form.body.data, staff_user(), utcnow())
+        except review.ReviewError as error:
+            form.body.errors = [str(error)]
+        else:
+            flash("Note added.", "success")
+            return redirect(url_for(".submission", reference=found.reference, _anchor="notes"))
+    return show(found, note_form=form, code=422)
+
+
+@bp.post("/submissions/<reference>/acknowledge")
+def acknowledge(reference: str) -> Any:
+    found = find_submission(reference)
+    form = AcknowledgeForm()
+    if form.validate_on_submit():
+        try:
+            review.acknowledge(found, form.note.data, staff_user(), utcnow())
+        except review.ReviewError as error:
+            form.note.errors = [str(error)]
+        else:
+            flash("Urgent submission acknowledged.", "success")
+            return redirect(url_for(".submission", reference=found.reference))
+    return show(found, ack_form=form, code=422)
+
+
+# -- exports --------------------------------------------------------------------------------
+
+
+@bp.get("/submissions/<reference>/fhir.json")
+def submission_fhir(reference: str) -> Response:
+    found = find_submission(reference)
+    document = export.fhir_document(found)
+    return current_app.response_class(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        mimetype="application/fhir+json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{found.reference}-fhir.json"'
+        },
+    )
+
+
+@bp.get("/export.csv")
+def export_csv() -> Any:
+    form = FilterForm(request.args)
+    if not form.validate():
+        # A download has no page to explain an ignored filter: refuse, rather than export
+        # more rows than were asked for, and show the dashboard with what was wrong.
+        return render_dashboard(form, code=400, export_refused=True)
+    deidentified = request.args.get("deidentified") == "1"
+    chunks = export.csv_chunks(form.filters(), deidentified)
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition":
+                f'attachment; filename="{export.filename(utcnow(), deidentified)}"'
+        },
+    )

@@ -1,0 +1,71 @@
+"""Sending exports: the streamed CSV (rows from ``core.export_csv``) and the FHIR document.
+
+Each export is audited with its filters and the exact number of rows sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from .. import audit
+from ..core import export_csv, fhir
+from ..extensions import db
+from ..models import Submission
+from .queries import Filters, export_rows
+
+BOM = "\ufeff"  # lets Excel read the file as UTF-8
+CHUNK_SIZE = 64 * 1024
+
+
+def filename(now: dt.datetime, deidentified: bool) -> str:
+    kind = "deidentified" if deidentified else "submissions"
+    return f"intake-{kind}-{now.astimezone(dt.UTC):%Y%m%d-%H%M%S}.csv"
+
+
+def csv_chunks(filters: Filters, deidentified: bool) -> Iterator[str]:
+    """The CSV text in pieces of about 64 KB; audited once the last row is out (or the
+    client left), with the number of rows sent."""
+    count = 0
+    complete = False
+
+    def rows() -> Iterator[list[str | int]]:
+        nonlocal count
+        yield export_csv.columns(deidentified)
+        for row in export_rows(filters, export_csv.SOURCE_FIELDS):
+            count += 1
+            yield export_csv.row(row._mapping, deidentified)
+
+    try:
+        pending = [BOM]
+        size = 0
+        for line in export_csv.encode(rows()):
+            pending.append(line)
+            size += len(line)
+            if size >= CHUNK_SIZE:
+                yield "".join(pending)
+                pending, size = [], 0
+        yield "".join(pending)
+        complete = True
+    finally:
+        db.session.rollback()
+        audit.record(
+            "export_csv",
+            filters=filters.audit_details(),
+            deidentified=deidentified,
+            rows=count,
+            complete=complete,
+        )
+        db.session.commit()
+
+
+def fhir_document(submission: Submission) -> dict[str, Any]:
+    """The submission's FHIR QuestionnaireResponse; audited as an export."""
+    document = fhir.questionnaire_response(
+        submission.reference, submission.submitted_at, submission.answers,
+        submission.phq9_difficulty,
+    )
+    audit.record("export_fhir", submission.reference)
+    db.session.commit()
+    return document
