@@ -5,16 +5,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
+from werkzeug.datastructures import MultiDict
 
+from .. import throttle
 from ..extensions import db
 from ..models import Draft
 
 # 32 random bytes: 256 bits, well above the 128 the resume link needs.
 TOKEN_BYTES = 32
+#: Where a draft keeps what was typed on a step left unfinished by "Save and finish later".
+PARTIAL = "_partial"
+#: The longest value kept from an unfinished step (the longest answer allowed is 2,000).
+MAX_KEPT_VALUE = 2000
+
+RESUME_SCOPE = "resume"
+RESUME_ADDRESS_SCOPE = "resume_address"
+#: Wrong dates of birth allowed from one address (over all links) per RESUME_WINDOW. Each link
+#: also allows RESUME_MAX_FAILURES; this bounds someone trying many links, and the throttle
+#: rows they could make us write.
+RESUME_MAX_FAILURES_PER_ADDRESS = 20
+
+
+class TooManyTries(Exception):
+    """Too many wrong dates of birth for this link, or from this address, lately."""
 
 
 def hash_token(token: str) -> str:
@@ -44,7 +62,39 @@ def find_draft(token: str | None, now: dt.datetime) -> Draft | None:
 
 def save_step(draft: Draft, step: str, values: dict[str, Any], now: dt.datetime) -> None:
     """Store one step's answers; each save keeps the draft for another full period."""
-    draft.data = {**draft.data, step: values}
+    data = {**draft.data, step: values}
+    if data.get(PARTIAL, {}).get("step") == step:
+        del data[PARTIAL]  # the finished answers replace what was typed before
+    draft.data = data
+    _touch(draft, now)
+
+
+def save_partial(
+    draft: Draft, step: str, fields: Collection[str], formdata: Mapping[str, str],
+    now: dt.datetime,
+) -> None:
+    """Keep what was typed on an unfinished step, without counting the step as answered.
+
+    Only inputs belonging to the step's ``fields`` are kept (``trials-0-weeks`` belongs to
+    ``trials``), each cut to ``MAX_KEPT_VALUE`` characters, so a request cannot store
+    arbitrary data. Nothing here is validated: it is shown back to the patient, never used.
+    """
+    kept = {
+        name: value.replace("\x00", "")[:MAX_KEPT_VALUE]
+        for name, value in formdata.items()
+        if name.split("-", 1)[0] in fields and name != "csrf_token"
+    }
+    draft.data = {**draft.data, PARTIAL: {"step": step, "input": kept}}
+    _touch(draft, now)
+
+
+def partial_input(draft: Draft | None, step: str) -> MultiDict[str, str] | None:
+    """What was typed on ``step`` when it was left unfinished, as form data; else None."""
+    partial = draft.data.get(PARTIAL, {}) if draft else {}
+    return MultiDict(partial["input"]) if partial.get("step") == step else None
+
+
+def _touch(draft: Draft, now: dt.datetime) -> None:
     draft.updated_at = now
     draft.expires_at = now + current_app.config["DRAFT_TTL"]
 
@@ -53,3 +103,30 @@ def purge_expired(now: dt.datetime) -> int:
     """Delete drafts past their expiry; returns how many."""
     result = db.session.execute(delete(Draft).where(Draft.expires_at <= now))
     return result.rowcount or 0
+
+
+def unlock(token: str, date_of_birth: dt.date, address: str, now: dt.datetime) -> Draft | None:
+    """The draft behind a resume link, if ``date_of_birth`` is the one saved with it.
+
+    A wrong date (or an unknown or expired link: the answer is the same, so a link's
+    existence is never revealed) is counted against both the link and the address, and
+    commits; ``TooManyTries`` is raised once either has too many, even for the right date.
+    """
+    config = current_app.config
+    window = config["RESUME_WINDOW"]
+    key = hash_token(token)  # the link itself is never stored, not even in the throttle
+    if (
+        throttle.recent_count(RESUME_SCOPE, key, window, now) >= config["RESUME_MAX_FAILURES"]
+        or throttle.recent_count(RESUME_ADDRESS_SCOPE, address, window, now)
+        >= RESUME_MAX_FAILURES_PER_ADDRESS
+    ):
+        db.session.rollback()
+        raise TooManyTries
+    draft = find_draft(token, now)
+    saved = draft.data.get("about", {}).get("date_of_birth") if draft else None
+    if draft is not None and saved == date_of_birth.isoformat():
+        return draft
+    throttle.record(RESUME_SCOPE, key, now)
+    throttle.record(RESUME_ADDRESS_SCOPE, address, now)
+    db.session.commit()
+    return None

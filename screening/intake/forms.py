@@ -19,14 +19,21 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from ..core import instruments as inst
 from ..core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
 from ..core.scoring import difficulty_required
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-PHONE = re.compile(r"^\+?[0-9 ().-]+$")
+# Invisible characters that change how text reads or is laid out: C0/C1 controls, DEL, line and
+# paragraph separators, and bidirectional overrides (which can make a name display reversed).
+_INVISIBLE = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+SINGLE_LINE_FORBIDDEN = re.compile(rf"[\x00-\x1f{_INVISIBLE}]")
+# Free text may keep its tabs and line breaks.
+MULTI_LINE_FORBIDDEN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f{_INVISIBLE}]")
+PHONE = re.compile(r"\+?[0-9 ().-]+")
+# ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,8}")
 
 
 def strip(value: Any) -> Any:
@@ -34,8 +41,20 @@ def strip(value: Any) -> Any:
 
 
 def no_control_characters(form: Form, field: Field) -> None:
-    if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+    """Single-line answers: no control characters, line breaks or direction overrides."""
+    if isinstance(field.data, str) and SINGLE_LINE_FORBIDDEN.search(field.data):
         raise ValidationError(_l("Remove the unusual characters from this answer."))
+
+
+def no_control_characters_in_text(form: Form, field: Field) -> None:
+    """Free text: like ``no_control_characters`` but line breaks and tabs are fine."""
+    if isinstance(field.data, str) and MULTI_LINE_FORBIDDEN.search(field.data):
+        raise ValidationError(_l("Remove the unusual characters from this answer."))
+
+
+def required_text(message: str) -> DataRequired:
+    """Required after stripping: an answer of only spaces is no answer."""
+    return DataRequired(message=message)
 
 
 def required_choice(message: str) -> InputRequired:
@@ -50,6 +69,9 @@ class ChoiceField(RadioField):
         super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and valuelist[0] == "":
+            self.data = None  # an empty value is no answer (InputRequired still sees it)
+            return
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
@@ -85,7 +107,7 @@ class DateOfBirthField(Field):
         parts = self.raw_parts
         if not any(parts.values()):
             return
-        if not all(p.isdigit() for p in parts.values()):
+        if not all(WHOLE_NUMBER.fullmatch(p) for p in parts.values()):
             self.process_errors.append(
                 _l("Enter your date of birth as numbers, for example 27 3 1985.")
             )
@@ -105,7 +127,8 @@ class ConsentForm(FlaskForm):
             "I agree that the clinic may store my answers and that its clinicians may read them"
             " to decide whether to contact me about a consultation."
         ),
-        validators=[InputRequired(message=_l("Tick the box to agree, so that we can continue."))],
+        # DataRequired, not InputRequired: a tampered "consent=false" is sent but is no consent.
+        validators=[DataRequired(message=_l("Tick the box to agree, so that we can continue."))],
     )
 
 
@@ -114,7 +137,7 @@ class AboutForm(FlaskForm):
         _l("First name"),
         filters=[strip],
         validators=[
-            InputRequired(message=_l("Enter your first name.")),
+            required_text(_l("Enter your first name.")),
             Length(max=100, message=_l("Your first name must be 100 characters or fewer.")),
             no_control_characters,
         ],
@@ -123,7 +146,7 @@ class AboutForm(FlaskForm):
         _l("Last name"),
         filters=[strip],
         validators=[
-            InputRequired(message=_l("Enter your last name.")),
+            required_text(_l("Enter your last name.")),
             Length(max=100, message=_l("Your last name must be 100 characters or fewer.")),
             no_control_characters,
         ],
@@ -133,8 +156,9 @@ class AboutForm(FlaskForm):
         _l("Email address"),
         filters=[strip],
         validators=[
-            InputRequired(message=_l("Enter your email address.")),
+            required_text(_l("Enter your email address.")),
             Length(max=254, message=_l("Your email address must be 254 characters or fewer.")),
+            no_control_characters,
             Email(message=_l("Enter an email address like name@example.com.")),
         ],
     )
@@ -142,7 +166,7 @@ class AboutForm(FlaskForm):
         _l("Phone number"),
         filters=[strip],
         validators=[
-            InputRequired(message=_l("Enter your phone number.")),
+            required_text(_l("Enter your phone number.")),
             Length(max=40, message=_l("Your phone number must be 40 characters or fewer.")),
         ],
     )
@@ -178,7 +202,7 @@ class AboutForm(FlaskForm):
 
     def validate_phone(self, field: StringField) -> None:
         digits = re.sub(r"\D", "", field.data or "")
-        if not PHONE.match(field.data or "") or not 7 <= len(digits) <= 15:
+        if not PHONE.fullmatch(field.data or "") or not 7 <= len(digits) <= 15:
             raise ValidationError(_l("Enter a phone number, like 555 123 4567."))
 
 
@@ -206,12 +230,12 @@ class PHQ9Form(_questionnaire_form(inst.PHQ9)):  # type: ignore[misc]
         choices=[SelectChoice(c.value, _l(c.text)) for c in inst.DIFFICULTY_CHOICES],
         coerce=int,
         missing=_l("Choose how difficult these problems have made things for you."),
-        validators=[Optional()],
+        # No Optional(): it would stop validation, and validate_phq9_difficulty never run.
     )
 
     def validate_phq9_difficulty(self, field: ChoiceField) -> None:
         if field.data is None and difficulty_required(
-            {name: f.data for name, f in self._fields.items() if isinstance(f.data, int)}
+            {name: f.data for name, f in self._fields.items() if type(f.data) is int}
         ):
             raise ValidationError(
                 _l("Choose how difficult these problems have made things for you.")
@@ -238,18 +262,18 @@ class TrialForm(Form):
         _l("Did you take it as prescribed?"),
         choices=YES_NO_CHOICES,
         missing=_l("Say whether you took it as prescribed."),
-        validators=[Optional()],
     )
     response = ChoiceField(
         _l("How much did it help?"),
         choices=RESPONSE_CHOICES,
         missing=_l("Say how much it helped."),
-        validators=[Optional()],
     )
 
     def is_blank(self) -> bool:
-        return not any([self.medication.data, self.weeks.data, self.as_prescribed.data,
-                        self.response.data])
+        return not any(
+            [self.medication.data, self.weeks.data not in (None, ""), self.as_prescribed.data,
+             self.response.data]
+        )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
         valid = super().validate(extra_validators)
@@ -260,10 +284,12 @@ class TrialForm(Form):
         weeks = self.weeks.data or ""
         if not weeks:
             self.weeks.errors.append(_l("Enter about how many weeks you took it."))
-        elif not weeks.isdigit() or not 0 <= int(weeks) <= inst.MAX_TRIAL_WEEKS:
+        elif not WHOLE_NUMBER.fullmatch(weeks) or not 0 <= int(weeks) <= inst.MAX_TRIAL_WEEKS:
             self.weeks.errors.append(
                 _l("Enter the weeks as a whole number from 0 to 520, for example 8.")
             )
+        else:
+            self.weeks.data = int(weeks)  # kept as a number: "08" and " 8 " are 8
         if self.as_prescribed.data is None:
             self.as_prescribed.errors.append(_l("Say whether you took it as prescribed."))
         if self.response.data is None:
@@ -272,16 +298,14 @@ class TrialForm(Form):
 
 
 class TreatmentForm(FlaskForm):
-    trials = FieldList(
-        FormField(TrialForm),
-        min_entries=inst.TRIAL_ROWS_WITHOUT_JS,
-        max_entries=inst.MAX_TRIAL_ROWS,
-    )
+    # No max_entries: FieldList would silently drop the rows beyond it. ``validate`` refuses
+    # them instead; MAX_FORM_PARTS bounds how many rows a request can hold at all.
+    trials = FieldList(FormField(TrialForm), min_entries=inst.TRIAL_ROWS_WITHOUT_JS)
     ketamine_outcome = ChoiceField(
         _l("How did the ketamine or esketamine treatment go?"),
         choices=RESPONSE_CHOICES,
         missing=_l("Say how the ketamine or esketamine treatment went."),
-        validators=[Optional()],
+        # No Optional(): it would stop validation before validate_ketamine_outcome.
     )
     treatment_notes = TextAreaField(
         _l("Anything else you would like the clinician to know about treatments you have tried"
@@ -289,13 +313,27 @@ class TreatmentForm(FlaskForm):
         filters=[strip],
         validators=[
             Length(max=inst.MAX_FREE_TEXT, message=_l("Use 2,000 characters or fewer.")),
-            no_control_characters,
+            no_control_characters_in_text,
         ],
     )
 
     def validate_ketamine_outcome(self, field: ChoiceField) -> None:
         if self["other_ketamine"].data == "yes" and field.data is None:
             raise ValidationError(_l("Say how the ketamine or esketamine treatment went."))
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
+        valid = super().validate(extra_validators)
+        filled = [entry for entry in self.trials if not entry.form.is_blank()]
+        for entry in filled[inst.MAX_TRIAL_ROWS:]:
+            entry.form.medication.errors.append(
+                _l("You can list up to %(max)s antidepressants. Put any others in the box for"
+                   " anything else below.", max=inst.MAX_TRIAL_ROWS)
+            )
+        self.trials.errors = [entry.errors for entry in self.trials if entry.errors]
+        if self["other_ketamine"].data != "yes":
+            # An outcome chosen while answering "no" describes no treatment: do not keep it.
+            self.ketamine_outcome.data = None
+        return valid and len(filled) <= inst.MAX_TRIAL_ROWS
 
 
 def _yes_no(question: str) -> ChoiceField:

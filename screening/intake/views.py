@@ -19,7 +19,7 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
-from .. import errors, throttle
+from .. import alerts, errors, throttle
 from ..clientaddr import client_address
 from ..core import instruments as inst
 from ..extensions import db
@@ -32,11 +32,15 @@ from .summary import review_sections
 bp = Blueprint("intake", __name__)
 
 INTAKE_SCOPE = "intake"
-RESUME_SCOPE = "resume"
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def local_today() -> dt.date:
+    """The server's date, for age checks (a function so tests can fix it)."""
+    return dt.date.today()
 
 
 def current_draft() -> Draft | None:
@@ -87,7 +91,7 @@ def step(step_key: str) -> Any:
 def _step_not_saved(step: steps.Step, error: Exception) -> Response:
     """The database failed: show the step again with what was typed, saying nothing was saved."""
     errors.database_failed(error)
-    kwargs = {"today": dt.date.today()} if step.key == "about" else {}
+    kwargs = {"today": local_today()} if step.key == "about" else {}
     body, _status = render_step(
         step, step.form_class(**kwargs), None, template="errors/step_not_saved.html"
     )
@@ -104,9 +108,17 @@ def _step(step_key: str) -> Any:
     if first and steps.number(step_key) > steps.number(first):
         return redirect(url_for("intake.step", step_key=first))
 
-    kwargs = {"today": dt.date.today()} if step_key == "about" else {}
+    kwargs: dict[str, Any] = {"today": local_today()} if step_key == "about" else {}
+    typed = drafts.partial_input(draft, step_key) if request.method == "GET" else None
+    if typed is not None:
+        kwargs["formdata"] = typed  # left unfinished by "Save and finish later"
     form = step.form_class(data=data.get(step_key), **kwargs)
     if not form.validate_on_submit():
+        if request.method == "POST" and _wants_save_later(draft):
+            # Keep what was typed so far; the step stays unanswered until it is valid.
+            drafts.save_partial(draft, step_key, form._fields, request.form, utcnow())
+            db.session.commit()
+            return redirect(url_for("intake.saved"))
         status = 422 if request.method == "POST" else 200
         return render_step(step, form, draft, status)
     if step_key == "consent" and request.form.get("website"):
@@ -130,7 +142,7 @@ def _step(step_key: str) -> Any:
     drafts.save_step(draft, step_key, values, now)
     db.session.commit()
 
-    if request.form.get("action") == "save_later" and "about" in draft.data:
+    if _wants_save_later(draft):
         return redirect(url_for("intake.saved"))
     index = steps.number(step_key)
     if request.form.get("return_to") == "review" or index == len(steps.STEPS):
@@ -140,6 +152,15 @@ def _step(step_key: str) -> Any:
     if following == "review":
         return redirect(url_for("intake.review"))
     return redirect(url_for("intake.step", step_key=following))
+
+
+def _wants_save_later(draft: Draft | None) -> bool:
+    """"Save and finish later" was pressed, and there is a date of birth to resume with."""
+    return (
+        request.form.get("action") == "save_later"
+        and draft is not None
+        and "about" in draft.data
+    )
 
 
 @bp.route("/intake/review", methods=["GET", "POST"])
@@ -153,7 +174,9 @@ def review() -> Any:
         return redirect(url_for("intake.step", step_key=first))
     form = SubmitForm()
     if form.validate_on_submit():
-        submission, _created = submit(draft, utcnow())
+        submission, created = submit(draft, utcnow())
+        if created:
+            alerts.alert_if_urgent(submission)  # after the commit, in the background
         return _show_confirmation(submission)
     return render_template(
         "intake/review.html",
@@ -194,11 +217,13 @@ def saved() -> Any:
     draft = current_draft()
     if draft is None:
         return redirect(url_for("intake.start"))
+    # This browser forgets the draft: on a shared device the next person must not walk into
+    # these answers. The link and the date of birth bring them back, here or anywhere.
+    token = session.pop("draft_token")
     return render_template(
         "intake/saved.html",
-        resume_url=url_for("intake.resume", token=session["draft_token"], _external=True),
+        resume_url=url_for("intake.resume", token=token, _external=True),
         expires_at=draft.expires_at,
-        continue_to=steps.first_incomplete(draft.data),
     )
 
 
@@ -207,26 +232,17 @@ def resume(token: str) -> Any:
     form = ResumeForm()
     failed = False
     if form.validate_on_submit():
-        now = utcnow()
-        key = drafts.hash_token(token)
-        config = current_app.config
-        if throttle.recent_count(RESUME_SCOPE, key, config["RESUME_WINDOW"], now) >= config[
-            "RESUME_MAX_FAILURES"
-        ]:
-            db.session.rollback()
+        try:
+            draft = drafts.unlock(token, form.date_of_birth.data, client_address(), utcnow())
+        except drafts.TooManyTries:
             abort(429)
-        draft = drafts.find_draft(token, now)
-        about = draft.data.get("about", {}) if draft else {}
-        if draft is not None and about.get("date_of_birth") == form.date_of_birth.data.isoformat():
-            db.session.rollback()
+        if draft is not None:
             session.clear()
             session["draft_token"] = token
             following = steps.first_incomplete(draft.data)
             if following is None:
                 return redirect(url_for("intake.review"))
             return redirect(url_for("intake.step", step_key=following))
-        throttle.record(RESUME_SCOPE, key, now)
-        db.session.commit()
         failed = True
     status = 422 if request.method == "POST" else 200
     return render_template(
