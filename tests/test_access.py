@@ -6,12 +6,21 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from flask import g
+from flask import g, render_template_string, session
+from sqlalchemy import event
 from werkzeug.exceptions import Forbidden
 from werkzeug.routing import IntegerConverter, Rule, UUIDConverter
 
 from screening import accounts
-from screening.access import PASSWORD_CHANGE_ENDPOINTS, admin_required, is_public, is_safe_next
+from screening.access import (
+    PASSWORD_CHANGE_ENDPOINTS,
+    Staff,
+    admin_required,
+    is_public,
+    is_safe_next,
+)
+from screening.errors import forget_user
+from screening.extensions import db
 
 from .auth_helpers import login, make_user
 
@@ -159,3 +168,24 @@ def test_admin_required_checks_the_role_itself_too(app):
 )
 def test_is_safe_next(target, safe):
     assert is_safe_next(target) is safe
+
+
+def test_the_staff_layout_renders_without_touching_the_database(app):
+    """Error pages may extend it while the database is down: it shows who is signed in from
+    the values captured before the view ran, and runs no query."""
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    with app.test_request_context("/clinician/"):
+        g.staff = Staff("robin.admin@example.com", is_admin=True, must_change_password=False)
+        session["_user_id"] = "a session token"
+        forget_user()  # as every error page does, so Flask-Login does not load the user
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            page = render_template_string('{% extends "clinician/base.html" %}')
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert "Signed in as robin.admin@example.com" in page
+    assert statements == []
