@@ -5,11 +5,25 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 
+from screening.clinician import queries
 from screening.core import export_csv
 from screening.core import instruments as inst
+from screening.extensions import db
+from screening.models import AuditEvent
+
+from .clinician_helpers import (
+    NOW,
+    TWO_FAILED_TRIALS,
+    add_submission,
+    get_submission,
+    signed_in,
+    use_cheap_password_hashing,
+)
+from .test_dashboard import page_text, table_references
 
 SUBMITTED = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC)
 
@@ -134,3 +148,199 @@ def test_encoding_is_rfc_4180_with_crlf_and_quoted_commas_quotes_and_newlines():
 def test_a_naive_time_is_refused_rather_than_guessed():
     with pytest.raises(ValueError):
         export_csv.row(record(submitted_at=dt.datetime(2026, 1, 1)))
+
+
+# -- the download -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clinician(app, monkeypatch):
+    use_cheap_password_hashing(monkeypatch)
+    return signed_in(app)
+
+
+def download(client, query: str = "") -> tuple[object, list[dict[str, str]]]:
+    response = client.get("/clinician/export.csv" + (f"?{query}" if query else ""))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 byte order mark first"
+    text = body.decode("utf-8")[1:]
+    rows = parse(text)
+    header, data = rows[0], rows[1:]
+    return response, [dict(zip(header, r, strict=True)) for r in data]
+
+
+def expected_row(stored, deidentified: bool = False) -> dict[str, str]:
+    """What the export must say for a stored submission, worked out here independently."""
+    bool_text = {True: "true", False: "false"}
+    row = {
+        "reference": stored.reference,
+        "submitted_at": stored.submitted_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "first_name": stored.first_name,
+        "last_name": stored.last_name,
+        "date_of_birth": stored.date_of_birth.strftime("%Y-%m-%d"),
+        "email": stored.email,
+        "phone": stored.phone,
+        **{f"phq9_{n}": str(stored.answers[f"phq9_{n}"]) for n in range(1, 10)},
+        "phq9_total": str(stored.phq9_total),
+        "phq9_severity": stored.phq9_severity,
+        "phq9_difficulty": "" if stored.phq9_difficulty is None else str(stored.phq9_difficulty),
+        "phq9_item9_positive": bool_text[stored.answers["phq9_9"] > 0],
+        **{f"gad7_{n}": str(stored.answers[f"gad7_{n}"]) for n in range(1, 8)},
+        "gad7_total": str(stored.gad7_total),
+        "gad7_severity": stored.gad7_severity,
+        "adequate_failed_trials": str(stored.adequate_failed_trials),
+        "contraindications": ";".join(stored.contraindications),
+        "cautions": ";".join(stored.cautions),
+        "fit": stored.fit,
+        "urgent": bool_text[stored.urgent],
+        "needs_medical_review": bool_text[stored.needs_medical_review],
+        "ruleset": stored.ruleset,
+        "review_status": stored.review_status,
+        "acknowledged_at": stored.acknowledged_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if stored.acknowledged_at else "",
+    }
+    if deidentified:
+        for column in export_csv.IDENTIFYING_COLUMNS:
+            del row[column]
+    return row
+
+
+def test_every_column_matches_the_stored_submission(app, clinician):
+    refs = [
+        add_submission(app, first_name="Zoë", last_name="Ñandú-Testperson",
+                       safety_yes=("brain_bleed", "mania", "pregnancy")),
+        add_submission(app, phq9=(0, 0, 0, 0, 0, 0, 0, 0, 2), difficulty=None,
+                       review_status="in_review", awaiting_ack=False,
+                       acknowledged_at=dt.datetime(2026, 5, 2, 8, 30, 15, 999, tzinfo=dt.UTC)),
+        add_submission(app, phq9=(0,) * 9, gad7=(0,) * 7, difficulty=None, trials=()),
+    ]
+    response, rows = download(clinician)
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-store"
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(r'attachment; filename="intake-submissions-\d{8}-\d{6}\.csv"',
+                        disposition)
+    assert list(rows[0]) == export_csv.columns()
+    by_ref = {row["reference"]: row for row in rows}
+    assert set(by_ref) == set(refs)
+    for ref in refs:
+        assert by_ref[ref] == expected_row(get_submission(app, ref))
+    assert by_ref[refs[0]]["contraindications"] == "brain_bleed"
+    assert by_ref[refs[0]]["cautions"] == "mania;pregnancy"
+    assert by_ref[refs[1]]["acknowledged_at"] == "2026-05-02T08:30:15Z"
+
+
+def test_lines_end_in_crlf(app, clinician):
+    add_submission(app)
+    body = clinician.get("/clinician/export.csv").get_data()
+    assert body.count(b"\r\n") == 2 and body.endswith(b"\r\n")
+
+
+@pytest.mark.parametrize("payload", INJECTION_PAYLOADS)
+def test_formula_payloads_in_patient_text_are_neutralised(app, clinician, payload):
+    ref = add_submission(app, first_name=payload, last_name=payload + " Testperson",
+                         email=payload + "@example.com", phone=payload[:40])
+    _response, rows = download(clinician)
+    (row,) = rows
+    assert row["reference"] == ref
+    for column in ("first_name", "last_name", "email", "phone"):
+        assert row[column].startswith("'" + payload[:40])
+        assert row[column][1:] == getattr(get_submission(app, ref), column)
+    assert row["phq9_total"] == "16"  # numbers untouched
+
+
+def test_deidentified_export_leaves_out_names_birth_date_email_and_phone(app, clinician):
+    ref = add_submission(app, first_name="Harper", last_name="Placeholder",
+                         email="harper.placeholder@example.com", phone="555 010 9999")
+    response, rows = download(clinician, "deidentified=1")
+    assert "deidentified" in response.headers["Content-Disposition"]
+    (row,) = rows
+    assert list(row) == export_csv.columns(deidentified=True)
+    assert row == expected_row(get_submission(app, ref), deidentified=True)
+    text = response.get_data(as_text=True)
+    for secret in ("Harper", "Placeholder", "harper.placeholder", "1984-06-14", "555 010 9999"):
+        assert secret not in text
+
+
+def dashboard_references(client, query: str) -> set[str]:
+    found: set[str] = set()
+    number = 1
+    while True:
+        response = client.get(f"/clinician/?{query}&page={number}")
+        found |= set(table_references(response))
+        if 'rel="next"' not in response.get_data(as_text=True):
+            return found
+        number += 1
+
+
+@pytest.mark.parametrize("query", [
+    "",
+    "fit=likely_fit",
+    "fit=possible_fit&medical=yes",
+    "urgent=awaiting",
+    "urgent=no&status=new",
+    "since=2026-04-28&until=2026-04-30",
+    "search=samplewood",
+    "search=rowan&fit=unlikely_fit",
+])
+def test_the_export_applies_the_filters_exactly_as_the_dashboard(app, clinician, query):
+    names = ("Rowan", "Robin", "Quinn")
+    for i in range(60):
+        add_submission(
+            app,
+            first_name=names[i % 3],
+            last_name="Samplewood" if i % 4 else "Mockford",
+            phq9=(i % 4, 2, 2, 2, 1, 1, 1, 0, 1 if i % 9 == 0 else 0),
+            trials=TWO_FAILED_TRIALS if i % 2 else (),
+            safety_yes=("heart_disease",) if i % 5 == 0 else (),
+            submitted_at=NOW - dt.timedelta(hours=3 * i),
+            review_status="in_review" if i % 7 == 0 else "new",
+        )
+    _response, rows = download(clinician, query)
+    exported = {row["reference"] for row in rows}
+    assert len(exported) == len(rows)
+    assert exported == dashboard_references(clinician, query)
+    if query:
+        assert 0 < len(exported) < 60
+
+
+def test_rows_are_fetched_in_batches_and_each_sent_once(app, clinician, monkeypatch):
+    monkeypatch.setattr(queries, "EXPORT_BATCH", 3)
+    refs = {add_submission(app) for _ in range(10)}
+    _response, rows = download(clinician)
+    assert len(rows) == 10
+    assert {row["reference"] for row in rows} == refs
+
+
+def test_each_export_is_audited_with_its_filters_and_row_count(app, clinician):
+    for _ in range(3):
+        add_submission(app)
+    add_submission(app, phq9=(0,) * 9, gad7=(0,) * 7)
+    download(clinician, "fit=likely_fit&search=alex+testperson&deidentified=1")
+    with app.app_context():
+        event = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "export_csv")
+        ).one()
+    assert event.user_email == "casey.clinician@example.com"
+    assert event.details == {
+        "filters": {"fit": "likely_fit", "search": True},
+        "deidentified": True,
+        "rows": 3,
+        "complete": True,
+    }
+    assert "alex" not in str(event.details).lower()
+
+
+def test_an_invalid_filter_exports_nothing_and_says_why(app, clinician):
+    add_submission(app)
+    response = clinician.get("/clinician/export.csv?fit=eligible")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    text = page_text(response)
+    assert "Nothing was exported" in text and "Fit: Not a valid choice." in text
+    with app.app_context():
+        assert db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "export_csv")
+        ).all() == []
