@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import platform
 import select
+import signal
 import socket
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
@@ -20,6 +27,7 @@ from screening.models import Draft, Submission
 
 from .auth_helpers import login, make_user
 from .conftest import TEST_DATABASE_URL, csrf_token, post_form
+from .gunicorn_helpers import Browser, Gunicorn
 from .intake_helpers import complete_intake, valid_steps
 
 # --- a database that can be taken away -------------------------------------------------------
@@ -295,3 +303,102 @@ def test_the_outage_helpers_really_cut_the_database(outage):
         db.session.execute(db.text("SELECT 1 FROM alembic_version"))
         db.session.rollback()
 
+
+
+# --- a worker killed in the middle of a submission -------------------------------------------
+
+#: Sleep system calls (SQLite's busy handler sleeps between tries for a lock), by machine.
+SLEEP_SYSCALLS = {"x86_64": {"35", "230"}, "aarch64": {"101", "115"}}
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def submit_blocked_by_a_lock(database_url: str, worker: int) -> Iterator[None]:
+    """Hold a lock the submit needs; the body runs once the worker is waiting for it.
+
+    SQLite: the write lock, so the submit's BEGIN IMMEDIATE waits. PostgreSQL: the draft's row,
+    so the submit has already inserted its (uncommitted) submission and waits to delete the
+    draft: the kill lands in the middle of the transaction.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(url.database, isolation_level=None, timeout=30)
+        holder.execute("BEGIN IMMEDIATE")
+        sleeps = SLEEP_SYSCALLS.get(platform.machine())
+        syscall = Path(f"/proc/{worker}/syscall")
+        if sleeps:
+            wait_for(lambda: syscall.read_text().split()[0] in sleeps, "the worker to wait")
+        else:  # an unknown machine: give the worker time to reach the lock
+            time.sleep(2)
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq) as holder, psycopg.connect(libpq, autocommit=True) as watcher:
+        holder.execute("SELECT id FROM draft FOR UPDATE")
+
+        def deleting_draft_waits() -> bool:
+            return bool(watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM draft%'"
+            ).fetchone()[0])
+
+        wait_for(deleting_draft_waits, "the submit to wait for the draft row")
+        try:
+            yield
+        finally:
+            holder.rollback()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_during_a_submit_leaves_the_database_consistent(
+    make_app, database_url, tmp_path
+):
+    app = make_app()
+    with Gunicorn(database_url, tmp_path, workers=1) as server:
+        patient = Browser(server.port)
+        token = patient.fill_in(valid_steps())
+        with app.app_context():
+            before = dict(db.session.scalars(db.select(Draft)).one().data)
+        [worker] = server.worker_pids()
+        outcome: dict[str, object] = {}
+
+        def submit() -> None:
+            try:
+                outcome["reply"] = patient.submit(token)
+            except OSError as error:  # the connection dies with the worker
+                outcome["error"] = error
+
+        thread = threading.Thread(target=submit)
+        thread.start()
+        with submit_blocked_by_a_lock(database_url, worker):
+            os.kill(worker, signal.SIGKILL)
+            thread.join(timeout=60)
+        assert not thread.is_alive()
+        assert "reply" not in outcome or outcome["reply"].status >= 500  # no confirmation
+
+        with app.app_context():
+            assert db.session.scalar(db.select(db.func.count(Submission.id))) == 0
+            draft = db.session.scalars(db.select(Draft)).one()
+            assert draft.data == before  # the patient's answers are all still there
+            db.session.rollback()
+
+        server.wait_until_serving()  # gunicorn has started a new worker
+        assert server.worker_pids() != [worker]
+        reply = patient.submit(token)
+        assert reply.status == 302 and reply.location.endswith("/intake/done")
+        reference = patient.confirmation_reference()
+    with app.app_context():
+        stored = db.session.scalars(db.select(Submission)).all()
+        assert [s.reference for s in stored] == [reference]
+        assert db.session.scalar(db.select(db.func.count(Draft.id))) == 0
