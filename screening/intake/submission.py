@@ -19,6 +19,7 @@ from ..models import Draft, Submission
 # No 0/O, 1/I/L, U: easy to read aloud over the phone. 30^8 ≈ 6.6 × 10^11 codes.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 REFERENCE_LENGTH = 8
+REFERENCE_ATTEMPTS = 5
 
 
 def new_reference() -> str:
@@ -99,19 +100,29 @@ def submit(draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
 
     Returns ``(submission, created)``. A second submit of the same draft — a double click,
     a refresh, or a concurrent request from another worker — finds the first one instead
-    (the unique ``draft_token_hash`` decides the race).
+    (the unique ``draft_token_hash`` decides the race). A clash of random references, rare
+    but possible over years of submissions, is tried again with a new one.
     """
     token_hash = draft.token_hash
-    submission = build_submission(draft, now)
-    db.session.add(submission)
-    db.session.delete(draft)
-    try:
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        # The other request won the race: it inserted the submission or deleted the draft.
-        db.session.rollback()
-        found = existing_submission(token_hash)
-        if found is None:
-            raise
-        return found, False
-    return submission, True
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        submission = build_submission(draft, now)
+        db.session.add(submission)
+        db.session.delete(draft)
+        try:
+            db.session.commit()
+        except (IntegrityError, StaleDataError):
+            # Either the other request won the race (it inserted the submission or deleted
+            # the draft), or the reference was taken.
+            db.session.rollback()
+            found = existing_submission(token_hash)
+            if found is not None:
+                return found, False
+            if _draft_gone(token_hash):
+                raise
+            continue
+        return submission, True
+    raise RuntimeError("no free submission reference after several attempts")
+
+
+def _draft_gone(token_hash: str) -> bool:
+    return db.session.scalar(select(Draft.id).where(Draft.token_hash == token_hash)) is None
