@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from . import throttle
+from . import demo, throttle, users_cli
 from .extensions import db
 from .intake import drafts as draft_store
 
@@ -31,3 +31,5 @@ def purge_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(drafts_cli)
+    demo.init_app(app)
+    users_cli.init_app(app)
