@@ -1,0 +1,73 @@
+"""Screenshots of the key pages on a phone and a desktop, for the README and for review.
+
+Each screenshot is of the first screenful, and the test checks what matters in it is on that
+first screen. They are written to a temporary folder; set SCREENSHOTS_DIR=docs/screenshots to
+refresh the committed ones (left out by default so a test run leaves the tree unchanged).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from .conftest import DESKTOP, PHONE, Pages
+from .walk import answer, save_and_continue, send_answers, walk_intake
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"phone": PHONE, "desktop": DESKTOP}
+MAX_BYTES = 200_000
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SCREENSHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def in_first_screen(page: Page, locator: Locator) -> bool:
+    box = locator.bounding_box()
+    viewport = page.viewport_size
+    assert box and viewport
+    return box["y"] >= 0 and box["y"] + min(box["height"], 120) <= viewport["height"]
+
+
+def shoot(page: Page, folder: Path, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), animations="disabled", caret="hide")
+    assert 5_000 < path.stat().st_size < MAX_BYTES, (name, path.stat().st_size)
+
+
+@pytest.mark.parametrize("size", VIEWPORTS, ids=VIEWPORTS.keys())
+def test_patient_pages(pages: Pages, shots: Path, size: str) -> None:
+    page = pages.open(viewport=VIEWPORTS[size])
+    page.goto("/")
+    assert in_first_screen(page, page.get_by_role("heading", level=1))
+    shoot(page, shots, f"{size}-start")
+
+    def each_step(page: Page, key: str) -> None:
+        if key == "about":
+            answer(page, {"first_name": "Alex", "email": "alex.testperson@example"})
+            save_and_continue(page)
+            summary = page.locator("[data-error-summary]")
+            assert in_first_screen(page, summary)
+            shoot(page, shots, f"{size}-errors")
+        if key == "phq9":
+            page.locator('input[name="phq9_1"][value="2"]').check()
+            page.locator('input[name="phq9_1"][value="2"]').blur()
+            assert in_first_screen(page, page.get_by_text("Step 3 of 7"))
+            assert in_first_screen(page, page.locator("legend").first)
+            shoot(page, shots, f"{size}-phq9")
+
+    walk_intake(page, on_page=each_step, phq9={"phq9_9": "1"})
+    shoot(page, shots, f"{size}-review")
+    send_answers(page)
+    crisis = page.locator("#done-crisis")
+    expect(crisis).to_be_visible()
+    assert in_first_screen(page, crisis)
+    shoot(page, shots, f"{size}-confirmation-crisis")
