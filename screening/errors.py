@@ -107,8 +107,16 @@ def log_exception_without_data(
     )
 
 
+#: Loggers that write data values when allowed to: SQLAlchemy logs statements at INFO and
+#: every fetched row (names, answers) at DEBUG as soon as the root logger is that verbose.
+DATA_LOGGERS = ("sqlalchemy",)
+
+
 def init_app(app: Flask) -> None:
     app.log_exception = MethodType(log_exception_without_data, app)  # type: ignore[method-assign]
+    if not app.config.get("SQLALCHEMY_ECHO"):  # echo is asked for explicitly, for debugging
+        for name in DATA_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     for error_class in DATABASE_UNAVAILABLE:
