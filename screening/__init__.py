@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, backup, cli, database, errors, health, security
+from . import access, backup, cli, database, erasure, errors, health, security
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake_bp)
     app.register_blueprint(clinician_bp)
     app.register_blueprint(clinician_auth_bp)
+    app.register_blueprint(erasure.bp)
     access.init_app(app)
     security.init_app(app)
     errors.init_app(app)
