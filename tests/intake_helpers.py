@@ -125,3 +125,12 @@ def field_error(html: str, field_id: str) -> str:
                       html, re.S)
     assert match, f"no error next to {field_id}"
     return html_lib.unescape(re.sub(r"<[^>]+>", "", match.group(1))).replace("Error:", "").strip()
+
+
+def same_browser(app: Flask, client: FlaskClient) -> FlaskClient:
+    """A client (possibly of another worker) holding ``client``'s session cookie: a 2nd tab."""
+    twin = app.test_client()
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    twin.set_cookie(cookie.key, cookie.value, domain="localhost")
+    return twin

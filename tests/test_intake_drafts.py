@@ -5,18 +5,22 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
+import threading
 
 import pytest
 
 from screening.extensions import db
+from screening.intake import drafts as drafts_module
 from screening.intake.drafts import hash_token
 from screening.models import Draft, ThrottleEvent
 
-from .conftest import post_form
+from .conftest import csrf_token, post_form
 from .intake_helpers import (
     STEP_KEYS,
     all_drafts,
     all_submissions,
+    complete_intake,
+    same_browser,
     saved_draft_data,
     session_token,
     valid_steps,
@@ -339,3 +343,41 @@ def test_odd_resume_links_never_fail_badly(client, token):
 
 def test_steps_are_all_known(app):
     assert STEP_KEYS == list(valid_steps())
+
+
+def test_two_tabs_saving_different_steps_at_once_keep_both(make_app, client, monkeypatch):
+    """No lost update: each save reads the draft it writes under a lock (or SQLite's)."""
+    complete_intake(client, submit=False)
+    about_tab, gad7_tab = same_browser(make_app(), client), same_browser(make_app(), client)
+    about_token = csrf_token(text_of(about_tab.get("/intake/about?return_to=review")))
+    gad7_token = csrf_token(text_of(gad7_tab.get("/intake/gad7?return_to=review")))
+    about_read, gad7_saved = threading.Event(), threading.Event()
+    original = drafts_module.save_step
+
+    def slow_about_save(draft, step, values, now):
+        if step == "about":
+            about_read.set()
+            # Give the other tab every chance to save in between; with a lock it cannot.
+            gad7_saved.wait(timeout=2)
+        original(draft, step, values, now)
+
+    monkeypatch.setattr(drafts_module, "save_step", slow_about_save)
+
+    def save_about():
+        about_tab.post("/intake/about?return_to=review", data={
+            **valid_steps()["about"], "first_name": "Robin", "csrf_token": about_token})
+
+    def save_gad7():
+        about_read.wait(timeout=10)  # the about tab has read the draft and is saving
+        gad7_tab.post("/intake/gad7?return_to=review", data={
+            **{f"gad7_{i}": "3" for i in range(1, 8)}, "csrf_token": gad7_token})
+        gad7_saved.set()
+
+    threads = [threading.Thread(target=save_about), threading.Thread(target=save_gad7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [draft] = all_drafts(make_app())
+    assert draft.data["about"]["first_name"] == "Robin"
+    assert draft.data["gad7"]["gad7_1"] == 3

@@ -15,22 +15,14 @@ from .intake_helpers import (
     all_drafts,
     all_submissions,
     complete_intake,
+    same_browser,
     session_token,
     walk_to,
 )
 
-COOKIE = "screening_session"
-
 
 def text_of(response) -> str:
     return response.get_data(as_text=True)
-
-
-def same_browser(app, client):
-    """A second client (possibly of another worker) holding ``client``'s session cookie."""
-    twin = app.test_client()
-    twin.set_cookie(COOKIE, client.get_cookie(COOKIE).value, domain="localhost")
-    return twin
 
 
 def test_submit_stores_the_submission_and_deletes_the_draft_together(app, client):

@@ -51,13 +51,17 @@ def create_draft(now: dt.datetime) -> tuple[Draft, str]:
     return draft, token
 
 
-def find_draft(token: str | None, now: dt.datetime) -> Draft | None:
-    """The unexpired draft for ``token``, if any."""
+def find_draft(token: str | None, now: dt.datetime, *, lock: bool = False) -> Draft | None:
+    """The unexpired draft for ``token``, if any; ``lock`` holds its row until commit.
+
+    Lock before changing a draft: two tabs saving different steps at once would otherwise
+    each write back the draft as they read it, and one step would be lost. (SQLite's
+    BEGIN IMMEDIATE already serialises writers; PostgreSQL needs FOR UPDATE.)
+    """
     if not token or len(token) > 100:
         return None
-    return db.session.scalar(
-        select(Draft).where(Draft.token_hash == hash_token(token), Draft.expires_at > now)
-    )
+    query = select(Draft).where(Draft.token_hash == hash_token(token), Draft.expires_at > now)
+    return db.session.scalar(query.with_for_update() if lock else query)
 
 
 def save_step(draft: Draft, step: str, values: dict[str, Any], now: dt.datetime) -> None:

@@ -44,7 +44,10 @@ def local_today() -> dt.date:
 
 
 def current_draft() -> Draft | None:
-    return drafts.find_draft(session.get("draft_token"), utcnow())
+    """This browser's draft; locked for the request's transaction when the request may write."""
+    return drafts.find_draft(
+        session.get("draft_token"), utcnow(), lock=request.method == "POST"
+    )
 
 
 def render_step(
