@@ -30,8 +30,8 @@ def answer(page: Page, fields: dict[str, Any]) -> None:
 
 
 def save_and_continue(page: Page) -> None:
-    page.get_by_role("button", name="Save and continue").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save and continue").click()
 
 
 def start(page: Page) -> None:
