@@ -279,3 +279,10 @@ def test_the_stored_flags_are_what_assess_gives_for_the_stored_answers(app, clie
     assert (stored.phq9_severity, stored.gad7_severity) == (
         result.phq9_severity, result.gad7_severity)
     assert stored.reasons == result.reasons
+
+
+def test_review_says_1_week_not_1_weeks(client):
+    complete_intake(client, submit=False, treatment={"trials-1-weeks": "1"})
+    page = text_of(client.get("/intake/review"))
+    assert "1 week; taken as prescribed; helped a little" in page
+    assert "8 weeks; taken as prescribed; did not help" in page

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from ..core import instruments as inst
@@ -30,9 +30,10 @@ def _questionnaire_rows(q: inst.Questionnaire, values: dict[str, Any]) -> list[R
 
 
 def _trial_text(row: dict[str, Any]) -> str:
+    weeks = int(row["weeks"])
     return _(
-        "%(weeks)s weeks; %(prescribed)s; %(response)s",
-        weeks=row["weeks"],
+        "%(weeks)s; %(prescribed)s; %(response)s",
+        weeks=ngettext("%(num)s week", "%(num)s weeks", weeks),
         prescribed=_("taken as prescribed") if row["as_prescribed"] == "yes"
         else _("not taken as prescribed"),
         response=_option_text(inst.RESPONSE_OPTIONS, row["response"]).lower(),
