@@ -465,3 +465,15 @@ def test_garbage_in_every_field_is_never_a_500(app, client, key):
 def test_an_unknown_step_is_a_404(client):
     assert client.get("/intake/payment").status_code == 404
     assert client.post("/intake/payment").status_code in (400, 404)
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/clinician/"])
+def test_a_tampered_return_to_never_sends_the_patient_elsewhere(client, target):
+    walk_to(client, "gad7")
+    response = post_form(client, "/intake/gad7", {**valid_steps()["gad7"], "return_to": target})
+    assert response.location == "/intake/treatment"
+
+
+def test_error_pages_keep_help_in_reach(client):
+    page = text_of(client.post("/intake/consent", data={"consent": "y"}))
+    assert 'href="/crisis"' in page and "988" in page
