@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from screening import access
 from screening.clinician import queries
 from screening.core import export_csv
 from screening.core import instruments as inst
@@ -344,3 +345,17 @@ def test_an_invalid_filter_exports_nothing_and_says_why(app, clinician):
         assert db.session.scalars(
             db.select(AuditEvent).where(AuditEvent.action == "export_csv")
         ).all() == []
+
+
+def test_the_audit_is_written_after_the_request_session_has_closed(app, clinician, monkeypatch):
+    # Touching the staff session on every request commits, which expires the signed-in user;
+    # the stream's audit row must not need that (closed) session to say who exported.
+    monkeypatch.setattr(access, "TOUCH_INTERVAL", dt.timedelta(0))
+    add_submission(app)
+    _response, rows = download(clinician)
+    assert len(rows) == 1
+    with app.app_context():
+        event = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "export_csv")
+        ).one()
+    assert event.user_email == "casey.clinician@example.com" and event.details["rows"] == 1

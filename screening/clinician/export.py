@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .. import audit
@@ -19,12 +20,21 @@ BOM = "\ufeff"  # lets Excel read the file as UTF-8
 CHUNK_SIZE = 64 * 1024
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for an export, as plain values: the streamed body outlives the request's
+    database session, so the signed-in User object can no longer be read by then."""
+
+    id: int
+    email: str
+
+
 def filename(now: dt.datetime, deidentified: bool) -> str:
     kind = "deidentified" if deidentified else "submissions"
     return f"intake-{kind}-{now.astimezone(dt.UTC):%Y%m%d-%H%M%S}.csv"
 
 
-def csv_chunks(filters: Filters, deidentified: bool) -> Iterator[str]:
+def csv_chunks(filters: Filters, deidentified: bool, actor: Actor) -> Iterator[str]:
     """The CSV text in pieces of about 64 KB; audited once the last row is out (or the
     client left), with the number of rows sent."""
     count = 0
@@ -35,7 +45,7 @@ def csv_chunks(filters: Filters, deidentified: bool) -> Iterator[str]:
         yield export_csv.columns(deidentified)
         for row in export_rows(filters, export_csv.SOURCE_FIELDS):
             count += 1
-            yield export_csv.row(row._mapping, deidentified)
+            yield export_csv.row(row._asdict(), deidentified)
 
     try:
         pending = [BOM]
@@ -52,6 +62,7 @@ def csv_chunks(filters: Filters, deidentified: bool) -> Iterator[str]:
         db.session.rollback()
         audit.record(
             "export_csv",
+            user=actor,
             filters=filters.audit_details(),
             deidentified=deidentified,
             rows=count,

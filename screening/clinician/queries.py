@@ -117,9 +117,14 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC)
         where.append(Submission.submitted_at < end)
     if filters.search:
-        # Every word must appear: "alex testperson" finds Alex Testperson.
-        for word in filters.search.lower().split()[:MAX_SEARCH_WORDS]:
-            where.append(Submission.search_text.like(_like_escaped(word), escape="\\"))
+        # Every word must appear: "alex testperson" finds Alex Testperson. As a subquery, the
+        # words are matched in one pass over the table; inline, SQLite would walk the queue
+        # index and fetch every row in turn (5x slower at 100,000 when few rows match).
+        words = filters.search.lower().split()[:MAX_SEARCH_WORDS]
+        matching = select(Submission.id).where(
+            *(Submission.search_text.like(_like_escaped(word), escape="\\") for word in words)
+        )
+        where.append(Submission.id.in_(matching))
     return where
 
 
@@ -140,9 +145,15 @@ def dashboard_page(filters: Filters, sort: str, descending: bool, number: int) -
     total = db.session.scalar(select(func.count()).select_from(Submission).where(*where)) or 0
     last = max(1, math.ceil(total / PER_PAGE))
     number = min(max(1, number), last)
-    stmt = _ordered(select(Submission).where(*where), sort, descending)
-    rows = db.session.scalars(stmt.limit(PER_PAGE).offset((number - 1) * PER_PAGE)).all()
-    return Page(rows=rows, total=total, number=number, per_page=PER_PAGE)
+    # Find the page's ids first, then load those 50 rows: the sort handles narrow tuples
+    # (often straight from an index) instead of whole rows with their JSON answers.
+    ids = db.session.scalars(
+        _ordered(select(Submission.id).where(*where), sort, descending)
+        .limit(PER_PAGE)
+        .offset((number - 1) * PER_PAGE)
+    ).all()
+    loaded = {s.id: s for s in db.session.scalars(select(Submission).where(Submission.id.in_(ids)))}
+    return Page(rows=[loaded[i] for i in ids], total=total, number=number, per_page=PER_PAGE)
 
 
 def queue_counts() -> Counts:

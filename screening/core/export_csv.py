@@ -66,14 +66,12 @@ SOURCE_FIELDS: tuple[str, ...] = (
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab, CR and LF,
 # may shift it into one): OWASP's "CSV injection" list.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-ITEM_COLUMNS = frozenset(q.field(item) for q in (PHQ9, GAD7) for item in q.items)
+DEIDENTIFIED_COLUMNS = tuple(c for c in COLUMNS if c not in IDENTIFYING_COLUMNS)
 
 
 def columns(deidentified: bool = False) -> list[str]:
     """The header row; without the five identifying columns when ``deidentified``."""
-    if deidentified:
-        return [c for c in COLUMNS if c not in IDENTIFYING_COLUMNS]
-    return list(COLUMNS)
+    return list(DEIDENTIFIED_COLUMNS if deidentified else COLUMNS)
 
 
 def neutralise(value: str) -> str:
@@ -83,12 +81,15 @@ def neutralise(value: str) -> str:
 
 def cell(value: Any) -> str | int:
     """One value as written: numbers as numbers, booleans ``true``/``false``, times in UTC."""
+    kind = type(value)  # exact types first: this runs for every cell of every row
+    if kind is int:
+        return value  # type: ignore[no-any-return]
+    if kind is str:
+        return neutralise(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, int):
-        return value
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in export; submissions store aware UTC times")
@@ -97,17 +98,17 @@ def cell(value: Any) -> str | int:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return neutralise(";".join(str(v) for v in value))
+    if isinstance(value, int):
+        return int(value)
     return neutralise(str(value))
 
 
 def row(submission: Mapping[str, Any], deidentified: bool = False) -> list[str | int]:
     """The cells of one submission, in ``columns(deidentified)`` order."""
-    answers = submission["answers"]
-    values: dict[str, Any] = {name: submission.get(name) for name in COLUMNS}
-    for name in ITEM_COLUMNS:
-        values[name] = answers[name]
-    values["phq9_item9_positive"] = answers[PHQ9.field(PHQ9_SELF_HARM_ITEM)] >= 1
-    return [cell(values[name]) for name in columns(deidentified)]
+    values = dict(submission)
+    values.update(submission["answers"])
+    values["phq9_item9_positive"] = values[PHQ9.field(PHQ9_SELF_HARM_ITEM)] >= 1
+    return [cell(values[name]) for name in (DEIDENTIFIED_COLUMNS if deidentified else COLUMNS)]
 
 
 def encode(rows: Iterable[Sequence[str | int]]) -> Iterator[str]:
