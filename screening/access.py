@@ -175,7 +175,7 @@ def refuse_anonymous() -> Any:
     if request.method in ("GET", "HEAD"):
         target = request.full_path if request.query_string else request.path
         return redirect(url_for("clinician_auth.login", next=target))
-    from .clinician.auth import LoginForm
+    from .clinician.auth import LoginForm  # here, not at the top: that module imports this one
 
     # A form posted after the session ended: nothing is done; say why and offer to sign in.
     return render_template(
