@@ -1,0 +1,131 @@
+"""Profile complete intakes in-process (Flask test client, scratch SQLite) with pyinstrument.
+
+    .venv/bin/python bench/profile_intake.py [--intakes 60] [--html out.html]
+
+Prints the call tree of the app's own time per request, and a CPU-time figure per request
+that does not depend on how busy the machine is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pyinstrument import Profiler
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from flask_migrate import upgrade  # noqa: E402
+from loadgen import csrf_token  # noqa: E402
+from scenarios import intake_answers  # noqa: E402
+
+from screening import create_app  # noqa: E402
+from screening.extensions import db  # noqa: E402
+
+
+def args_show_all() -> bool:
+    return os.environ.get("SHOW_ALL") == "1"
+
+
+def walk(client, number: int, timed=None) -> int:  # type: ignore[no-untyped-def]
+    """One whole intake as the load generator does it; returns the number of requests.
+
+    ``timed(label, call)`` wraps each request when given (for the CPU-per-page table).
+    """
+    timed = timed or (lambda _label, call: call())
+    timed("GET /", lambda: client.get("/"))
+    page = timed("GET consent", lambda: client.get("/intake/consent"))
+    for step, data in intake_answers(number).items():
+        form = {"csrf_token": csrf_token(page.get_data(as_text=True)), **data,
+                "action": "continue"}
+        reply = timed(f"POST {step}", lambda step=step, form=form: client.post(
+            f"/intake/{step}", data=form))
+        assert reply.status_code == 302, (step, reply.status_code)
+        following = reply.location.rsplit("/", 1)[-1]
+        page = timed(f"GET {following}", lambda reply=reply: client.get(reply.location))
+    form = {"csrf_token": csrf_token(page.get_data(as_text=True))}
+    reply = timed("POST review", lambda: client.post("/intake/review", data=form))
+    assert reply.status_code == 302
+    assert timed("GET done", lambda: client.get(reply.location)).status_code == 200
+    return 16
+
+
+def scratch_app(scratch: str):  # type: ignore[no-untyped-def]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch}/profile.db",
+                      "SECRET_KEY": "profile-only-key", "SESSION_COOKIE_SECURE": False,
+                      "INTAKE_MAX_PER_ADDRESS": 10**6})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    return app
+
+
+def cpu_by_request(intakes: int) -> dict[str, float]:
+    """Median CPU milliseconds of each request of an intake, in-process on SQLite.
+
+    CPU time of this process only: what the app itself costs, much less affected by other
+    work on the machine than wall time (and with no server or client around it).
+    """
+    samples: dict[str, list[float]] = {}
+
+    def timed(label, call):  # type: ignore[no-untyped-def]
+        started = time.process_time()
+        reply = call()
+        samples.setdefault(label, []).append((time.process_time() - started) * 1000)
+        return reply
+
+    with tempfile.TemporaryDirectory(prefix="screening-profile-") as scratch:
+        app = scratch_app(scratch)
+        for number in range(5):
+            walk(app.test_client(), number)
+        for number in range(intakes):
+            walk(app.test_client(), 1000 + number, timed)
+        with app.app_context():
+            db.engine.dispose()
+    return {label: statistics.median(values) for label, values in samples.items()}
+
+
+def profile(intakes: int, html: str | None) -> tuple[float, str]:
+    """(CPU milliseconds per request, pyinstrument text) for ``intakes`` intakes."""
+    with tempfile.TemporaryDirectory(prefix="screening-profile-") as scratch:
+        app = scratch_app(scratch)
+        for number in range(5):  # warm up: imports, template compilation, connections
+            walk(app.test_client(), number)
+        profiler = Profiler(interval=0.0005)
+        requests = 0
+        cpu = time.process_time()
+        profiler.start()
+        for number in range(intakes):
+            requests += walk(app.test_client(), 1000 + number)
+        profiler.stop()
+        cpu_ms = (time.process_time() - cpu) * 1000 / requests
+        if html:
+            Path(html).write_text(profiler.output_html())
+        text = profiler.output_text(unicode=False, color=False, show_all=args_show_all())
+        with app.app_context():
+            db.engine.dispose()
+    return cpu_ms, text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--intakes", type=int, default=60)
+    parser.add_argument("--html")
+    args = parser.parse_args()
+    os.environ.setdefault("SCREENING_SECRET_KEY", "profile-only-key")
+    cpu_ms, text = profile(args.intakes, args.html)
+    print(text)
+    print(f"CPU per request (profiler running, so inflated): {cpu_ms:.2f} ms")
+    print("Median CPU per request without the profiler (ms):")
+    for label, ms in cpu_by_request(args.intakes).items():
+        print(f"  {label:20} {ms:6.2f}")
+
+
+if __name__ == "__main__":
+    main()

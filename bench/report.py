@@ -1,0 +1,250 @@
+"""BENCHMARKS.md from the figures of one run: machine, versions, method, figures, targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from measure import Figure
+
+ROOT = Path(__file__).resolve().parent.parent
+PROFILING_NOTES = Path(__file__).resolve().parent / "PROFILING.md"
+PACKAGES = ("Flask", "Werkzeug", "Jinja2", "WTForms", "Flask-WTF", "Flask-Babel", "SQLAlchemy",
+            "Flask-SQLAlchemy", "psycopg", "gunicorn")
+PAGE_LIMIT_BYTES = 50 * 1024
+DASHBOARD_P95_MS = 50.0
+INTAKE_P99_MS = 100.0
+INTAKE_RATIO = 0.5
+EXPORT_RATIO = 2.0
+
+
+def fig(figure: Figure, digits: int = 1) -> str:
+    """``median (lowest–highest)``."""
+    return f"{figure.median:.{digits}f} ({figure.low:.{digits}f}–{figure.high:.{digits}f})"
+
+
+def ratio(a: Figure, b: Figure) -> float:
+    return a.median / b.median
+
+
+def yes(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def kb(n: int) -> str:
+    return f"{n / 1024:.1f}"
+
+
+def _machine(results: list[Any], elapsed: float) -> list[str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = next((line.split(":", 1)[1].strip() for line in
+                   Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "?")
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.strip()
+    databases = ", ".join(r.server_version for r in results if r.server_version)
+    lines = [
+        "| | |", "|---|---|",
+        f"| Date | {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC |",
+        f"| CPU | {cpu}, {os.cpu_count()} cores |",
+        f"| Memory | {memory} |",
+        f"| System | {platform.platform()} |",
+        f"| Python | {platform.python_version()} |",
+        f"| Packages | {versions} |",
+        f"| Databases | {databases} (loopback, default settings) |",
+        f"| Code | commit {commit}{' plus uncommitted changes' if dirty else ''} |",
+        f"| Whole run | {elapsed / 60:.1f} minutes |",
+    ]
+    for r in results:
+        if r.load_before:
+            lines.append(f"| Load average, {r.name} part | "
+                         f"{r.load_before[0]:.1f} at start, {r.load_after[0]:.1f} at end"
+                         " (1-minute; 2 means both cores busy) |")
+    return lines
+
+
+METHOD = """\
+- **Servers.** The app (`app:app`) and the baseline (`bench/baseline_app.py`) run under the
+  same gunicorn configuration (`bench/server.py`: 2 sync workers, as `make run` serves) on
+  127.0.0.1, against the same scratch database: a new SQLite file (WAL, `synchronous=FULL`),
+  then a new PostgreSQL database created for the run and dropped after. The intake rate
+  limit is raised for the run (`SCREENING_INTAKE_MAX_PER_ADDRESS=1000000`).
+- **Baseline.** A bare Flask app whose one endpoint parses a form and inserts one row with
+  SQLAlchemy into the same database, with the same durability settings: the ceiling for any
+  Flask app doing this work. It is sent exactly the form bodies the intake posts.
+- **Load generator** (`bench/loadgen.py`): threads, each a visitor with its own cookies, on
+  `http.client` (keep-alive when the server allows it; sync workers close after each
+  response). Latency is from sending the request to reading the last byte. A complete intake
+  is 16 requests, as a browser makes them: the start page, then for each of the 6 steps a
+  GET (reading the CSRF token) and a POST (saved to the draft, then redirected), the review
+  page, the final submit, and the confirmation. The baseline's equivalent is the same 7 form
+  bodies, each posted and stored as a row. App and baseline runs alternate, after a warm-up,
+  so both see the same noise. Every run is bounded in count and in time.
+- **Dashboard and export** are measured after `flask demo seed` has added the synthetic
+  submissions, signed in as a clinician through the real form, one request at a time. The
+  export is read in full from a fresh one-worker server each time; after a warm-up request
+  the worker's peak resident memory (`VmHWM`) is reset to its current size
+  (`/proc/PID/clear_refs`), and read again after the export: the export's own peak. Its
+  comparison writes the same rows straight from one SQL query with Python's `csv` module
+  (raw driver, server-side cursor on PostgreSQL), in the benchmark process. On PostgreSQL
+  `VACUUM ANALYZE` runs after seeding, as autovacuum would soon after a bulk load; SQLite is
+  left as the app leaves it (no `ANALYZE`).
+- **Page weight** is every patient page as a new visitor loads it (empty cache): the HTML and
+  every stylesheet, script, font and image it references (CSS `url()`s followed), counted as
+  transferred: status line, headers and body. gunicorn does not compress; a proxy with gzip in
+  front would send less. Any reference to another host counts as third-party.
+- Figures are **median (lowest–highest)** over the runs. The machine is shared and noisy
+  (the load average is given above), so ratios to the baseline are the figures to compare."""
+
+
+def _targets(results: list[Any]) -> list[str]:
+    lines = ["| Target | " + " | ".join(r.name for r in results if not r.error) + " |",
+             "|---|" + "---|" * len([r for r in results if not r.error])]
+    ok = [r for r in results if not r.error]
+    if not ok:
+        return []
+
+    def row(label: str, cell: Any) -> None:
+        lines.append(f"| {label} | " + " | ".join(cell(r) for r in ok) + " |")
+
+    row(f"Intake requests/s at least {INTAKE_RATIO:g}× the baseline's",
+        lambda r: f"{ratio(r.intake['app'].requests_per_second, r.intake['baseline'].requests_per_second):.2f}× — "  # noqa: E501
+        + yes(ratio(r.intake["app"].requests_per_second,
+                    r.intake["baseline"].requests_per_second) >= INTAKE_RATIO))
+    row(f"Intake p99 under {INTAKE_P99_MS:g} ms at concurrency 8",
+        lambda r: f"{r.intake['app'].p99_ms.median:.0f} ms — "
+        + yes(r.intake["app"].p99_ms.median < INTAKE_P99_MS))
+    row(f"Dashboard p95 under {DASHBOARD_P95_MS:g} ms at {results[0].seed_count:,} submissions",
+        lambda r: ", ".join(f"{p95.median:.0f}" for _, p95, _ in r.dashboard.values())
+        + " ms — " + yes(all(p95.median < DASHBOARD_P95_MS for _, p95, _ in
+                             r.dashboard.values())))
+    row(f"Export within {EXPORT_RATIO:g}× of straight SQL + csv",
+        lambda r: ", ".join(f"{e['seconds'].median / e['straight_seconds'].median:.1f}×"
+                            for e in r.exports.values()) + " — "
+        + yes(all(e["seconds"].median / e["straight_seconds"].median <= EXPORT_RATIO
+                  for e in r.exports.values())))
+    row("Export memory does not grow with rows", lambda r: _memory_verdict(r))
+    row("Every patient page under 50 KB", lambda r: (
+        f"largest {kb(max(p.total for p in r.pages.values()))} KB — "
+        + yes(all(p.total < PAGE_LIMIT_BYTES for p in r.pages.values()))))
+    row("Zero third-party bytes", lambda r: (
+        f"{sum(len(p.third_party) for p in r.pages.values())} references — "
+        + yes(not any(p.third_party for p in r.pages.values()))))
+    row("`flask demo seed` of 100,000 in under a minute", lambda r: (
+        f"{r.seed_seconds:.0f} s wall ({r.seed_cpu_seconds:.0f} s CPU) — "
+        + yes(r.seed_seconds < 60) if r.seed_count == 100_000 else "not run at 100,000"))
+    return lines
+
+
+def _memory_verdict(r: Any) -> str:
+    growths = {label: e["peak_after_mib"].median - e["peak_before_mib"].median
+               for label, e in r.exports.items()}
+    small, large = growths.get("recent (about a tenth)"), growths.get("all")
+    if small is None or large is None:
+        return "not measured"
+    flat = large - small < 5.0  # MiB: allocator noise, not a per-row cost
+    return f"+{small:.1f} MiB vs +{large:.1f} MiB — {yes(flat)}"
+
+
+def _backend(r: Any) -> list[str]:
+    lines = [f"## {r.name}", ""]
+    if r.error:
+        return [*lines, f"Not measured: `{r.error}`", ""]
+    app, base = r.intake["app"], r.intake["baseline"]
+    lines += [
+        f"### Complete intakes, {8} visitors at once", "",
+        "| | App | Baseline | App ÷ baseline |", "|---|---|---|---|",
+        f"| Complete intakes per second | {fig(app.per_second, 2)} | {fig(base.per_second, 2)}"
+        " (7 rows each) | |",
+        f"| Requests per second | {fig(app.requests_per_second)} | "
+        f"{fig(base.requests_per_second)} | **{ratio(app.requests_per_second, base.requests_per_second):.2f}** |",  # noqa: E501
+        f"| p50 latency per request, ms | {fig(app.p50_ms)} | {fig(base.p50_ms)} | "
+        f"{ratio(app.p50_ms, base.p50_ms):.2f} |",
+        f"| p99 latency per request, ms | {fig(app.p99_ms)} | {fig(base.p99_ms)} | "
+        f"{ratio(app.p99_ms, base.p99_ms):.2f} |",
+        f"| Requests measured (errors) | {app.requests} ({len(app.errors)}) | "
+        f"{base.requests} ({len(base.errors)}) | |",
+        "",
+    ]
+    for errors in (app.errors, base.errors):
+        if errors:
+            lines += [f"First error: `{errors[0]}`", ""]
+    base_p50, base_p95 = r.baseline_sequential
+    lines += [
+        f"### Dashboard at {r.seed_count:,} submissions, one clinician", "",
+        "| View | Rows found | p50 ms | p95 ms | p95 ÷ baseline p95 |", "|---|---|---|---|---|",
+    ]
+    for name, (p50, p95, rows) in r.dashboard.items():
+        lines.append(f"| {name} | {rows:,} | {fig(p50)} | {fig(p95)} | "
+                     f"{ratio(p95, base_p95):.1f} |")
+    lines += [f"| *baseline POST, one at a time* | | {fig(base_p50)} | {fig(base_p95)} | 1 |",
+              ""]
+    lines += [
+        "### CSV export (one worker)", "",
+        "| Rows | MB | App export, s | Straight SQL + csv, s | Ratio | Worker resident before,"
+        " MiB | Worker peak during export, MiB | Growth, MiB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, e in r.exports.items():
+        growth = e["peak_after_mib"].median - e["peak_before_mib"].median
+        lines.append(
+            f"| {e['rows']:,} ({label}) | {e['megabytes']:.1f} | {fig(e['seconds'], 2)} | "
+            f"{fig(e['straight_seconds'], 2)} | "
+            f"**{e['seconds'].median / e['straight_seconds'].median:.2f}** | "
+            f"{fig(e['peak_before_mib'])} | {fig(e['peak_after_mib'])} | {growth:+.1f} |")
+    lines += ["", f"### Seeding: `flask demo seed --count {r.seed_count}`", "",
+              f"{r.seed_seconds:.1f} s wall, {r.seed_cpu_seconds:.1f} s CPU "
+              f"({r.seed_count / r.seed_seconds:,.0f} submissions/s), with status histories "
+              "and notes; the command's own start-up included.", ""]
+    lines += [
+        "### Page weight (new visitor, as transferred)", "",
+        "| Page | HTML, KB | Assets, KB | Total, KB | Third-party | If a proxy gzipped, KB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, p in r.pages.items():
+        lines.append(f"| {name} | {kb(p.html)} | {kb(sum(p.assets.values()))} | "
+                     f"**{kb(p.total)}** | {len(p.third_party)} | {kb(p.gzipped)} |")
+    assets = sorted({a for p in r.pages.values() for a in p.assets})
+    lines += ["", "Assets: " + ", ".join(f"`{a}`" for a in assets) + ".", ""]
+    return lines
+
+
+def render(results: list[Any], plan: Any, cpu_by_page: dict[str, float], elapsed: float,
+           quick: bool = False) -> str:
+    lines = [
+        "# Benchmarks", "",
+        "Written by `make bench` (`bench/run.py`); the numbers below are from its last full run."
+        " Re-run it rather than editing them. The profiling notes at the end are kept in"
+        " `bench/PROFILING.md`.", "",
+    ]
+    if quick:
+        lines += ["**A quick run (`--quick`): fewer, smaller runs; not the figures to quote.**",
+                  ""]
+    lines += ["## Machine", "", *_machine(results, elapsed), "", "## Method", "", METHOD, "",
+              "## Targets", "", *_targets(results), ""]
+    for r in results:
+        lines += _backend(r)
+    lines += [
+        "## CPU per request, by page", "",
+        "Median CPU milliseconds of each request of a complete intake, in-process (Flask test"
+        " client, SQLite), so without server, client or network: what the app's own code"
+        " costs. Largely independent of other load on the machine.", "",
+        "| Request | CPU ms |", "|---|---|",
+        *(f"| {label} | {ms:.2f} |" for label, ms in cpu_by_page.items()),
+        f"| **whole intake (16 requests)** | **{sum(cpu_by_page.values()):.1f}** |", "",
+    ]
+    if PROFILING_NOTES.exists():
+        lines += [PROFILING_NOTES.read_text().strip(), ""]
+    return "\n".join(lines)
