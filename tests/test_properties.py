@@ -8,24 +8,32 @@ exactly what was sent, and only values the question allows.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
+from screening import accounts
+from screening.clinician.review import MAX_NOTE_LENGTH, STATUSES, TRANSITIONS
 from screening.core import instruments as inst
 from screening.core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
 from screening.extensions import db
-from screening.intake import drafts
-from screening.models import Draft, Submission
+from screening.intake import drafts, steps
+from screening.models import AuditEvent, Draft, Submission, UserSession
 
+from .auth_helpers import PASSWORD, login, make_user
+from .clinician_helpers import add_submission, use_cheap_password_hashing
 from .conftest import csrf_token
 from .intake_helpers import complete_intake, valid_steps
 
@@ -48,7 +56,7 @@ NASTY = st.sampled_from(
         "-0", "NaN", "inf", "²", "١", "٣", "𝟘", "Ⅻ", "½", "true", "None", "null", "[]", "{}",
         "yes ", "YES", "Email", "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>",
         "' OR '1'='1' --", "=HYPERLINK(\"http://example.com\")", "../../etc/passwd", "%00",
-        "x" * 101, "x" * 2_001, "y" * 10_000, "z" * 70_000,
+        "x" * 101, "x" * 2_001, "y" * 10_000,
     ]
 )
 
@@ -177,13 +185,23 @@ def expected_questionnaire(questionnaire: inst.Questionnaire) -> Callable[..., N
 
 def expected_treatment(sent: dict[str, str], stored: dict[str, Any], prior: dict) -> None:
     subfields = ("medication", "weeks", "as_prescribed", "response")
-    indices = sorted({int(k.split("-")[1]) for k in sent if k.startswith("trials-")
-                      and k.split("-")[1].isascii() and k.split("-")[1].isdigit()})
+    # Rows are numbered as WTForms reads them ("trials-07-…" is row 7); an input of a row
+    # that is not sent under the row's own name keeps the draft's saved answer, as any field.
+    indices = sorted({int(k.split("-")[1]) for k in sent
+                      if k.startswith("trials-") and k.split("-")[1].isdigit()})
+    saved = prior.get("trials", [])
+
+    def value(index: int, name: str) -> Any:
+        key = f"trials-{index}-{name}"
+        if key in sent:
+            return sent[key]
+        return saved[index][name] if index < len(saved) else None
+
     rows = []
     for index in indices:
-        row = {f: sent.get(f"trials-{index}-{f}") for f in subfields}
+        row = {name: value(index, name) for name in subfields}
         row["medication"] = (row["medication"] or "").strip()
-        row["weeks"] = (row["weeks"] or "").strip()
+        row["weeks"] = str(row["weeks"] if row["weeks"] is not None else "").strip()
         if any(row.values()):
             # Weeks may be kept as the number typed ("08" is 8).
             rows.append({**row, "weeks": int(row["weeks"]) if row["weeks"].isdigit() else None})
@@ -407,6 +425,22 @@ class StepPoster:
 STEPS = list(HOSTILE_FORMS)
 
 
+def without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in keys}
+
+
+def assert_kept_aside(app: Flask, step: str, sent: dict[str, str], kept: dict[str, str]) -> None:
+    """Only the step's own inputs are kept, as sent (bounded in length, no NUL)."""
+    with app.test_request_context():
+        fields = set(steps.BY_KEY[step].form_class(meta={"csrf": False})._fields)
+    expected = {
+        name: value.replace("\x00", "")[: drafts.MAX_KEPT_VALUE]
+        for name, value in sent.items()
+        if name.split("-", 1)[0] in fields and name != "csrf_token"
+    }
+    assert kept == expected
+
+
 @pytest.mark.parametrize("step", STEPS)
 def test_hostile_input_to_a_step_is_refused_or_stored_exactly(app, step):
     poster = StepPoster(app, step)
@@ -427,11 +461,17 @@ def test_hostile_input_to_a_step_is_refused_or_stored_exactly(app, step):
         first = first_values(sent)
         assert first.get("csrf_token") == poster.token
         assert not first.get("website")  # the honeypot never stores
-        EXPECTED[step](first, after[step], (before or {}).get(step, {}))
+        before = before or {}
+        if after.get(drafts.PARTIAL, {}).get("step") == step:
+            # "Save and finish later" on an unfinished step: what was typed is kept aside,
+            # to be shown again, and the step stays unanswered.
+            assert first["action"] == "save_later" and response.location.endswith("/saved")
+            assert_kept_aside(app, step, first, after[drafts.PARTIAL]["input"])
+            assert without(after, drafts.PARTIAL) == without(before, drafts.PARTIAL)
+            return
+        EXPECTED[step](first, after[step], before.get(step, {}))
         # The other steps' answers are untouched.
-        assert {k: v for k, v in after.items() if k != step} == {
-            k: v for k, v in (before or {}).items() if k != step
-        }
+        assert without(after, step, drafts.PARTIAL) == without(before, step, drafts.PARTIAL)
 
     check()
 
@@ -517,4 +557,299 @@ def test_hostile_resume_requests_never_fail_and_only_the_right_birthday_resumes(
         assert resumed == real_token == token and right_birthday and csrf == "valid"
         assert response.status_code == 302
     else:
-        assert response.status_code in (400, 422, 429)
+        assert response.status_code in (400, 413, 422, 429)
+
+
+# --- the clinicians' side --------------------------------------------------------------------
+
+ADMIN = "robin.admin@example.com"
+CLINICIAN = "casey.clinician@example.com"
+NEXT = st.sampled_from(["", "/clinician/audit", "//evil.example", "https://evil.example/x",
+                        "/\\evil.example", "javascript:alert(1)", "/%2F%2Fevil.example",
+                        " /clinician/", "\t//evil.example"])
+
+
+@pytest.fixture
+def staff_app(make_app, monkeypatch) -> Flask:
+    use_cheap_password_hashing(monkeypatch)
+    # Lockouts are tested in test_auth.py; here every attempt must reach the checks.
+    app = make_app(LOGIN_MAX_FAILURES=1_000_000)
+    make_user(app, ADMIN, role="admin")
+    make_user(app, CLINICIAN)
+    return app
+
+
+def staff_client(app: Flask, email: str) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    return client, csrf_token(client.get("/clinician/password").get_data(as_text=True))
+
+
+def signed_in_now(client: FlaskClient) -> bool:
+    return client.get("/clinician/password").status_code == 200
+
+
+def rows_of(app: Flask, model) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+@settings(SETTINGS)
+@given(
+    pairs=form({"email": field_values(CLINICIAN, CLINICIAN.upper(), f" {CLINICIAN} "),
+                "password": field_values(PASSWORD, PASSWORD.upper(), f" {PASSWORD}")}),
+    next_url=NEXT,
+    csrf=CSRF,
+)
+def test_hostile_sign_in_never_fails_and_signs_in_only_with_the_right_password(
+    staff_app, pairs, next_url, csrf
+):
+    client = staff_app.test_client()
+    url = "/clinician/login" + (f"?next={quote(next_url, safe='')}" if next_url else "")
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    sessions_before = rows_of(staff_app, UserSession)
+    sent = with_csrf(pairs, csrf, token)
+
+    response = client.post(url, data=MultiDict(sent))
+
+    assert response.status_code < 500
+    first = first_values(sent)
+    if signed_in_now(client):
+        assert first["csrf_token"] == token
+        assert first["email"].strip().lower() == CLINICIAN and first["password"] == PASSWORD
+        assert rows_of(staff_app, UserSession) == sessions_before + 1
+        target = urlsplit(response.location)
+        assert response.status_code == 302 and target.netloc in ("", "localhost")
+        assert target.path.startswith("/") and not target.path.startswith("//")
+    else:
+        assert rows_of(staff_app, UserSession) == sessions_before
+        assert response.status_code in (400, 401, 413, 422, 429)
+
+
+@st.composite
+def password_change(draw: st.DrawFn) -> dict[str, list[str]]:
+    new = draw(st.one_of(hostile(), st.text(min_size=12, max_size=40).filter(
+        lambda s: "\x00" not in s)))
+    return {
+        "current_password": draw(st.lists(hostile("CURRENT"), max_size=2)),
+        "new_password": [new, *draw(st.lists(hostile(), max_size=1))],
+        "confirm_password": draw(st.lists(st.one_of(st.just(new), hostile()), max_size=2)),
+    }
+
+
+def password_is(app: Flask, email: str, password: str) -> bool:
+    with app.app_context():
+        return accounts.check_password(accounts.find_user(email), password)
+
+
+def test_hostile_password_changes_change_it_only_when_valid(staff_app):
+    client, token = staff_client(staff_app, CLINICIAN)
+    current = [PASSWORD]
+
+    @SETTINGS
+    @given(fields=password_change(), junk=JUNK_FIELDS, csrf=CSRF)
+    def check(fields: dict[str, list[str]], junk: Pairs, csrf: str) -> None:
+        pairs = [(name, current[0] if value == "CURRENT" else value)
+                 for name, values in fields.items() for value in values] + junk
+        sent = with_csrf(pairs, csrf, token)
+        response = client.post("/clinician/password", data=MultiDict(sent))
+        assert response.status_code < 500
+        first = first_values(sent)
+        new = first.get("new_password", "")
+        if new and new != current[0] and password_is(staff_app, CLINICIAN, new):
+            assert first["csrf_token"] == token
+            assert first["current_password"] == current[0]
+            assert first["confirm_password"] == new
+            assert accounts.MIN_PASSWORD_LENGTH <= len(new) <= accounts.MAX_PASSWORD_LENGTH
+            assert response.status_code == 302
+            current[0] = new
+        else:
+            assert password_is(staff_app, CLINICIAN, current[0])
+            assert response.status_code in (400, 401, 413, 422, 429)
+        assert signed_in_now(client)  # the clinician's own session carries on
+
+    check()
+
+
+REVIEW_ACTIONS = {
+    "status": {"expected": field_values(*STATUSES), "status": field_values(*STATUSES)},
+    "notes": {"body": field_values("Called, left a message.", "x" * 5001)},
+    "acknowledge": {"note": field_values("Phoned the patient; safe tonight.")},
+}
+
+
+def review_state(app: Flask, reference: str) -> dict[str, Any]:
+    with app.app_context():
+        found = db.session.scalar(db.select(Submission).where(Submission.reference == reference))
+        return {
+            "status": found.review_status,
+            "awaiting_ack": found.awaiting_ack,
+            "ack_note": found.acknowledgement_note,
+            "moves": [(c.from_status, c.to_status) for c in found.status_changes],
+            "notes": [n.body for n in found.notes],
+        }
+
+
+@pytest.mark.parametrize("action", list(REVIEW_ACTIONS))
+def test_hostile_review_actions_are_refused_or_stored_exactly(staff_app, action):
+    client, token = staff_client(staff_app, CLINICIAN)
+
+    @SETTINGS
+    @given(pairs=form(REVIEW_ACTIONS[action]), urgent=st.booleans(), csrf=CSRF)
+    def check(pairs: Pairs, urgent: bool, csrf: str) -> None:
+        reference = add_submission(staff_app, phq9=(2, 2, 2, 2, 2, 2, 2, 2, int(urgent)))
+        before = review_state(staff_app, reference)
+        sent = with_csrf(pairs, csrf, token)
+        response = client.post(f"/clinician/submissions/{reference}/{action}",
+                               data=MultiDict(sent))
+        assert response.status_code < 500
+        after = review_state(staff_app, reference)
+        if after == before:
+            assert response.status_code in (400, 413, 422)
+            return
+        first = first_values(sent)
+        assert first["csrf_token"] == token and response.status_code == 302
+        if action == "status":
+            assert first["expected"] == "new"
+            assert after["status"] == first["status"] in TRANSITIONS["new"]
+            assert not (urgent and first["status"] in ("not_a_fit", "closed"))
+            assert after["moves"] == [("new", first["status"])]
+        elif action == "notes":
+            assert after["notes"] == [first["body"].strip()]
+            assert 1 <= len(after["notes"][0]) <= MAX_NOTE_LENGTH
+        else:
+            assert urgent and not after["awaiting_ack"]
+            assert after["ack_note"] == first["note"].strip()
+            assert 1 <= len(after["ack_note"]) <= MAX_NOTE_LENGTH
+        assert {k: v for k, v in after.items() if k not in CHANGES[action]} == {
+            k: v for k, v in before.items() if k not in CHANGES[action]
+        }
+
+    check()
+
+
+CHANGES = {"status": {"status", "moves"}, "notes": {"notes"},
+           "acknowledge": {"awaiting_ack", "ack_note"}}
+
+
+def test_hostile_erase_requests_erase_only_with_a_reason_and_the_reference(staff_app):
+    client, token = staff_client(staff_app, ADMIN)
+
+    @SETTINGS
+    @given(pairs=form({"reason": field_values("Patient asked us to delete it."),
+                       "confirm": field_values("REF", "ref", " REF ")}),
+           csrf=CSRF)
+    def check(pairs: Pairs, csrf: str) -> None:
+        reference = add_submission(staff_app)
+        pairs = [(k, v.replace("REF", reference).replace("ref", reference.lower()))
+                 for k, v in pairs]
+        sent = with_csrf(pairs, csrf, token)
+        response = client.post(f"/clinician/submissions/{reference}/erase",
+                               data=MultiDict(sent))
+        assert response.status_code < 500
+        with staff_app.app_context():
+            still_there = db.session.scalar(
+                db.select(Submission.id).where(Submission.reference == reference))
+            audited = db.session.scalar(db.select(AuditEvent).where(
+                AuditEvent.action == "erase_submission", AuditEvent.target == reference))
+            reason = audited.details["reason"] if audited else None
+        if still_there:
+            assert audited is None and response.status_code in (400, 413, 422)
+            return
+        first = first_values(sent)
+        assert first["csrf_token"] == token and response.status_code == 302
+        assert first["confirm"].strip().upper() == reference
+        assert reason == first["reason"].strip() and 1 <= len(reason) <= 1000
+
+    check()
+
+
+# --- what clinicians see of hostile patient text ---------------------------------------------
+
+XSS = {
+    "first_name": "<script>alert('first')</script>",
+    "last_name": "\"><img src=x onerror=alert('last')>",
+    "medication": "</td><svg/onload=alert('med')>",
+    "notes": "{{7*7}} <iframe src=javascript:alert('notes')></iframe> ${7*7}",
+}
+MARKUP = re.compile(r"<(script|img|svg|iframe)\b", re.IGNORECASE)
+
+
+def test_patient_markup_is_shown_escaped_on_every_clinician_page_and_export(staff_app):
+    patient = staff_app.test_client()
+    complete_intake(
+        patient,
+        about={"first_name": XSS["first_name"], "last_name": XSS["last_name"]},
+        phq9={"phq9_9": "1"},
+        treatment={"trials-0-medication": XSS["medication"], "treatment_notes": XSS["notes"]},
+    )
+    with staff_app.app_context():
+        reference = db.session.scalars(db.select(Submission.reference)).one()
+    admin, token = staff_client(staff_app, ADMIN)
+    page_url = f"/clinician/submissions/{reference}"
+    note = "<script>alert('note')</script>"
+    assert admin.post(f"{page_url}/notes", data={"csrf_token": token, "body": note}
+                      ).status_code == 302
+    assert admin.post(f"{page_url}/acknowledge", data={"csrf_token": token, "body": note,
+                                                      "note": note}).status_code == 302
+    refused = admin.post(f"{page_url}/notes", data={"csrf_token": token, "body": note * 900})
+    assert refused.status_code == 422
+
+    pages = {
+        "dashboard": admin.get("/clinician/"),
+        "search": admin.get("/clinician/?search=" + quote(XSS["first_name"])),
+        "bad filter": admin.get("/clinician/?since=" + quote(XSS["last_name"])),
+        "submission": admin.get(page_url),
+        "note refused": refused,
+        "erase": admin.get(f"{page_url}/erase"),
+        "audit": admin.get("/clinician/audit?user=" + quote(XSS["first_name"])),
+    }
+    for name, response in pages.items():
+        text = response.get_data(as_text=True)
+        assert response.mimetype == "text/html", name
+        assert not MARKUP.search(text.replace('<script src="/static/app.js" defer>', "")), name
+    submission_page = pages["submission"].get_data(as_text=True)
+    for value in (*XSS.values(), note):
+        assert str(escape(value)) in submission_page, value  # shown, as text
+    assert "{{7*7}}" in submission_page and "49" not in submission_page.split("{{7*7}}")[0][-5:]
+
+    for url in ("/clinician/export.csv", f"{page_url}/fhir.json"):
+        download = admin.get(url)
+        assert download.status_code == 200
+        assert download.mimetype in ("text/csv", "application/fhir+json")
+        assert download.headers["Content-Disposition"].startswith("attachment")
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+        assert "no-store" in download.headers["Cache-Control"]
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+PATIENT_TEXT = st.builds(
+    lambda start, rest: start + rest,
+    st.sampled_from([*FORMULA_START, "", " ", "'", "０", "=="]),
+    st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+            max_size=30),
+)
+
+
+@settings(SETTINGS)
+@given(first=PATIENT_TEXT, last=PATIENT_TEXT, phone=PATIENT_TEXT, email_local=PATIENT_TEXT)
+def test_no_exported_text_cell_starts_a_formula(staff_app, first, last, phone, email_local):
+    add_submission(staff_app, first_name=first[:100], last_name=last[:100], phone=phone[:40],
+                   email=(email_local[:200] + "@example.com"))
+    admin, _ = staff_client(staff_app, ADMIN)
+
+    export = admin.get("/clinician/export.csv")
+
+    assert export.status_code == 200
+    text = export.get_data().decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows
+    for row in rows:
+        for column, value in zip(header, row, strict=True):
+            is_number = re.fullmatch(r"-?\d+", value) and column not in ("phone", "first_name",
+                                                                           "last_name", "email")
+            assert is_number or not value.startswith(FORMULA_START), (column, value)
+    written = dict(zip(header, rows[-1], strict=True))
+    for column, sent in (("first_name", first[:100]), ("last_name", last[:100]),
+                         ("phone", phone[:40])):
+        assert written[column] in (sent, "'" + sent)  # only the quote is added
