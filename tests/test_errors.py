@@ -186,3 +186,24 @@ def test_the_honeypot_is_hidden_from_people(client):
     assert 'name="website"' in text
     field = text[text.index('<div class="hp"'):text.index('name="website"')]
     assert 'aria-hidden="true"' in field and 'tabindex="-1"' in text
+
+
+def test_a_forged_forwarded_address_does_not_dodge_the_limit(make_app):
+    app = make_app(INTAKE_MAX_PER_ADDRESS=1)  # no proxy trusted: X-Forwarded-For is ignored
+    for forged in ("203.0.113.1", "203.0.113.2"):
+        client = app.test_client()
+        client.environ_base.update(REMOTE_ADDR="198.51.100.20",
+                                   HTTP_X_FORWARDED_FOR=forged)
+        status = post_form(client, "/intake/consent", {"consent": "y"}).status_code
+        assert status == (302 if forged.endswith(".1") else 429)
+
+
+def test_behind_a_trusted_proxy_the_limit_is_per_patient_address(make_app):
+    app = make_app(INTAKE_MAX_PER_ADDRESS=1, TRUSTED_PROXIES=1)
+    statuses = []
+    for patient in ("203.0.113.1", "203.0.113.2", "203.0.113.1"):
+        client = app.test_client()
+        client.environ_base.update(REMOTE_ADDR="10.0.0.2",  # the proxy
+                                   HTTP_X_FORWARDED_FOR=patient)
+        statuses.append(post_form(client, "/intake/consent", {"consent": "y"}).status_code)
+    assert statuses == [302, 302, 429]
