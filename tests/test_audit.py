@@ -108,6 +108,7 @@ def test_filter_by_date_range_inclusive(app, admin):
         ("date_from=2025-13-40", "Not a valid date"),
         ("date_from=2025-01-05&date_to=2025-01-01", "before the start date"),
         ("action=no_such_action", "Not a valid choice"),
+        ("user=a%00b", "control characters"),
     ],
 )
 def test_bad_filters_are_named_not_a_500(app, admin, query, message):

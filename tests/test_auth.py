@@ -104,6 +104,15 @@ def test_an_empty_form_is_refused_with_field_errors(app, client):
     assert 'aria-describedby="email-error"' in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("email", ["casey\x00@example.com", "casey\n@example.com"])
+def test_control_characters_in_the_email_are_refused_not_a_500(app, client, email):
+    # PostgreSQL refuses NUL even in a comparison: it must never reach a query.
+    make_user(app)
+    response = login(client, email)
+    assert response.status_code == 422
+    assert "control characters" in response.get_data(as_text=True)
+
+
 def test_sign_in_starts_a_fresh_cookie_session(app, client):
     make_user(app)
     with client.session_transaction() as cookie_session:

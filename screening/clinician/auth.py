@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import (
@@ -32,10 +33,19 @@ bp = Blueprint("clinician_auth", __name__, url_prefix="/clinician")
 #: Where staff land after signing in, the first of these that the app has.
 HOME_ENDPOINTS = ("clinician.dashboard", "clinician.index", "clinician_auth.audit")
 AUDIT_PER_PAGE = 50
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def no_control_characters(form: FlaskForm, field: StringField) -> None:
+    """Refuse NUL and other control characters (PostgreSQL cannot even compare with NUL)."""
+    if field.data and CONTROL_CHARACTERS.search(field.data):
+        raise ValidationError("Remove the invisible control characters.")
 
 
 class LoginForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    email = StringField(
+        "Email", validators=[DataRequired(), Length(max=254), no_control_characters]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
@@ -66,7 +76,9 @@ class AuditFilterForm(FlaskForm):
         csrf = False
 
     action = SelectField("Action", choices=[], default="")
-    user = StringField("User email contains", validators=[Optional(), Length(max=254)])
+    user = StringField(
+        "User email contains", validators=[Optional(), Length(max=254), no_control_characters]
+    )
     date_from = DateField("From (UTC)", validators=[Optional()])
     date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
 
