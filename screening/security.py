@@ -27,7 +27,9 @@ def set_security_headers(response: Response) -> Response:
     headers = response.headers
     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": Flask-WTF refuses an HTTPS POST without a same-origin Referer, so
+    # with no-referrer every form would fail over HTTPS. Other sites still get no referrer.
+    headers["Referrer-Policy"] = "same-origin"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"

@@ -453,3 +453,45 @@ def test_signing_in_again_ends_the_previous_session(app, client):
     assert response.status_code == 302
     rows = sessions(app)
     assert len(rows) == 2 and rows[0].ended_at is not None and rows[1].ended_at is None
+
+
+def test_the_session_cookie_is_httponly_samesite_lax_and_secure_by_default(make_app):
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    make_user(app)
+    client = app.test_client()
+    page = client.get("/clinician/login", base_url="https://localhost")
+    response = client.post(
+        "/clinician/login",
+        base_url="https://localhost",
+        # Flask-WTF checks the Referer on HTTPS; the Referrer-Policy must let it be sent.
+        headers={"Referer": "https://localhost/clinician/login"},
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "email": EMAIL,
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    for flag in ("HttpOnly", "SameSite=Lax", "Secure"):
+        assert flag in cookie
+    assert "Expires" not in cookie  # a browser-session cookie: no remember-me
+
+
+def test_pages_let_the_browser_send_the_same_origin_referer_https_forms_need(make_app):
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    make_user(app)
+    client = app.test_client()
+    page = client.get("/clinician/login", base_url="https://localhost")
+    # Flask-WTF refuses an HTTPS POST that carries no Referer (what "no-referrer" would cause)…
+    token = csrf_token(page.get_data(as_text=True))
+    form = {"csrf_token": token, "email": EMAIL, "password": PASSWORD}
+    refused = client.post("/clinician/login", base_url="https://localhost", data=form)
+    assert refused.status_code == 400
+    # …so every page must keep same-origin referrers, in the header and in the page.
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in page.get_data(as_text=True)
+    patient_page = client.get("/", base_url="https://localhost")
+    assert patient_page.headers["Referrer-Policy"] == "same-origin"
+    assert '<meta name="referrer" content="same-origin">' in patient_page.get_data(as_text=True)
