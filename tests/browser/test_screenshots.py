@@ -7,13 +7,17 @@ refresh the committed ones (left out by default so a test run leaves the tree un
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from .conftest import DESKTOP, PHONE, Pages
+from ..auth_helpers import make_user
+from ..clinician_helpers import add_submission, use_cheap_password_hashing
+from .conftest import DESKTOP, PHONE, LiveServer, Pages
+from .test_accessibility_clinician import sign_in
 from .walk import answer, save_and_continue, send_answers, walk_intake
 
 pytestmark = pytest.mark.browser
@@ -71,3 +75,35 @@ def test_patient_pages(pages: Pages, shots: Path, size: str) -> None:
     expect(crisis).to_be_visible()
     assert in_first_screen(page, crisis)
     shoot(page, shots, f"{size}-confirmation-crisis")
+
+
+@pytest.mark.parametrize("size", VIEWPORTS, ids=VIEWPORTS.keys())
+def test_staff_pages(
+    pages: Pages, live_server: LiveServer, shots: Path, size: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_cheap_password_hashing(monkeypatch)
+    app = live_server.app
+    make_user(app, email="casey.clinician@example.com")
+    now = dt.datetime.now(dt.UTC)
+    urgent = add_submission(app, first_name="Sam", last_name="Examplesson",
+                            phq9=(3, 3, 2, 2, 2, 2, 2, 2, 1),
+                            submitted_at=now - dt.timedelta(minutes=95))
+    add_submission(app, first_name="Jo", last_name="Samplewood", safety_yes=("heart_disease",),
+                   submitted_at=now - dt.timedelta(hours=3))
+    add_submission(app, first_name="Kim", last_name="Fakename", phq9=(1,) * 8 + (0,),
+                   gad7=(2,) * 7, submitted_at=now - dt.timedelta(hours=20))
+    add_submission(app, first_name="Lee", last_name="Placeholder", phq9=(0,) * 9,
+                   gad7=(0,) * 7, difficulty=None, trials=(),
+                   submitted_at=now - dt.timedelta(days=2))
+    page = pages.open(viewport=VIEWPORTS[size])
+    sign_in(page, "casey.clinician@example.com")
+    urgent_row = page.locator("tr.row-urgent")
+    expect(urgent_row).to_have_count(1)
+    shoot(page, shots, f"{size}-dashboard")
+
+    page.goto(f"/clinician/submissions/{urgent}")
+    panel = page.locator(".urgent-panel")
+    expect(panel).to_be_visible()
+    assert in_first_screen(page, panel)
+    shoot(page, shots, f"{size}-submission")
