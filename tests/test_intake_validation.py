@@ -477,3 +477,14 @@ def test_a_tampered_return_to_never_sends_the_patient_elsewhere(client, target):
 def test_error_pages_keep_help_in_reach(client):
     page = text_of(client.post("/intake/consent", data={"consent": "y"}))
     assert 'href="/crisis"' in page and "988" in page
+
+
+def test_a_row_sent_under_an_odd_index_name_is_never_a_500(app, client):
+    # "trials-00-…" is read as row 0, whose own inputs are then missing: the saved answers
+    # (weeks kept as a number) stand in for them.
+    walk_to(client, "health")
+    data = {k: v for k, v in valid_steps()["treatment"].items() if not k.startswith("trials-")}
+    response = post_form(client, "/intake/treatment", {
+        **data, "trials-00-medication": "Sertraline", "trials-00-weeks": "0",
+        "trials-00-as_prescribed": "yes", "trials-00-response": "helped_a_lot"})
+    assert response.status_code in (302, 422)

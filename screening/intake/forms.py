@@ -281,7 +281,8 @@ class TrialForm(Form):
             return valid
         if not self.medication.data:
             self.medication.errors.append(_l("Enter the name of the medication."))
-        weeks = self.weeks.data or ""
+        # A number when the row's input was not sent and the saved answer stands in.
+        weeks = "" if self.weeks.data is None else str(self.weeks.data).strip()
         if not weeks:
             self.weeks.errors.append(_l("Enter about how many weeks you took it."))
         elif not WHOLE_NUMBER.fullmatch(weeks) or not 0 <= int(weeks) <= inst.MAX_TRIAL_WEEKS:
