@@ -43,11 +43,9 @@ def local_today() -> dt.date:
     return dt.date.today()
 
 
-def current_draft() -> Draft | None:
-    """This browser's draft; locked for the request's transaction when the request may write."""
-    return drafts.find_draft(
-        session.get("draft_token"), utcnow(), lock=request.method == "POST"
-    )
+def current_draft(lock: bool = False) -> Draft | None:
+    """This browser's draft; ``lock`` before changing its answers (see ``find_draft``)."""
+    return drafts.find_draft(session.get("draft_token"), utcnow(), lock=lock)
 
 
 def render_step(
@@ -103,7 +101,7 @@ def _step_not_saved(step: steps.Step, error: Exception) -> Response:
 
 def _step(step_key: str) -> Any:
     step = steps.BY_KEY.get(step_key) or abort(404)
-    draft = current_draft()
+    draft = current_draft(lock=request.method == "POST")
     if draft is None and step_key != "consent":
         return redirect(url_for("intake.start"))
     data = draft.data if draft else {}
