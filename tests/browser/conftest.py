@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,9 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@contextmanager
 def serve(app: Flask) -> Iterator[LiveServer]:
+    """Serve ``app`` over HTTP on 127.0.0.1 (a free port) until the block ends."""
     server: BaseWSGIServer = make_server(
         "127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler
     )
@@ -97,7 +100,8 @@ def serve(app: Flask) -> Iterator[LiveServer]:
 def live_server(make_app: Callable[..., Flask]) -> Iterator[LiveServer]:
     """The app behind a real HTTP server; tables are emptied after each test."""
     # SERVER_NAME "localhost" (the test default) would turn away requests to 127.0.0.1.
-    yield from serve(make_app(SERVER_NAME=None))
+    with serve(make_app(SERVER_NAME=None)) as server:
+        yield server
 
 
 @dataclass

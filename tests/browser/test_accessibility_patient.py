@@ -6,11 +6,17 @@ Zero violations of the WCAG 2.0 and 2.1 A and AA rules; no rule is switched off.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy.exc import OperationalError
 
-from .conftest import DESKTOP, PHONE, Pages
+from screening.intake import drafts
+
+from ..intake_helpers import valid_steps
+from .conftest import DESKTOP, PHONE, Pages, serve
 from .walk import answer, axe_violations, save_and_continue, send_answers, start, walk_intake
 
 pytestmark = pytest.mark.browser
@@ -141,4 +147,41 @@ def test_save_resume_and_refusal_pages_have_no_wcag_violations(pages: Pages, vie
         "Something was wrong with that request"
     )
     audit(page, "400 page (stale form)")
+    audit.assert_clean()
+
+
+def test_outage_and_throttle_pages_have_no_wcag_violations(
+    pages: Pages, browser: Browser, make_app: Callable[..., Flask],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    audit = Audit()
+    page = pages.open()
+    start(page)
+    answer(page, {"consent": "y"})
+    save_and_continue(page)
+
+    def database_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("UPDATE drafts", {}, ConnectionError("database went away"))
+
+    # The server runs in this process, so the outage can be staged inside it.
+    monkeypatch.setattr(drafts, "save_step", database_down)
+    answer(page, valid_steps()["about"])
+    save_and_continue(page)
+    expect(page.locator("[data-error-summary]")).to_contain_text(
+        "Sorry, we could not save this page"
+    )
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    expect(page.get_by_label("First name")).to_have_value("Alex")
+    audit(page, "step not saved (database outage)")
+
+    # A second server whose intake throttle refuses everyone: the 429 page.
+    with serve(make_app(SERVER_NAME=None, INTAKE_MAX_PER_ADDRESS=0)) as server:
+        throttled = Pages(browser, server)
+        other = throttled.open()
+        start(other)
+        answer(other, {"consent": "y"})
+        save_and_continue(other)
+        expect(other.get_by_role("heading", level=1)).to_have_text("Too many attempts")
+        audit(other, "429 page")
+        assert throttled.close() == []
     audit.assert_clean()
