@@ -160,5 +160,5 @@ def test_the_staff_layout_shows_no_patient_data_in_its_chrome(app, admin):
     page = admin.get("/clinician/audit").get_data(as_text=True)
     assert "PATIENTREF" not in page
     assert "Signed in as robin.admin@example.com" in page
-    assert "988" not in page  # the patient layout's footer is not used for staff
+    assert "If you need help right now" not in page  # the patient footer is not on staff pages
 
