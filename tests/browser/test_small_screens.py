@@ -107,3 +107,25 @@ def test_patient_pages_reflow_and_have_large_targets(pages: Pages, size: str) ->
     check(page, "404 page")
 
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+
+
+def test_the_whole_answer_row_is_the_target_and_shows_when_chosen(page: Page) -> None:
+    page.goto("/intake/consent")
+    # The honeypot is off-screen and takes no part in the layout a patient sees.
+    expect(page.locator("#website")).not_to_be_in_viewport()
+    page.locator("#consent").check()
+    save_and_continue(page)
+    answer(page, {"first_name": "Alex"})
+    row = page.locator('label[for="contact_method-1"]')
+    other = page.locator('label[for="contact_method-0"]')
+    row.scroll_into_view_if_needed()
+    box = row.bounding_box()
+    assert box and box["width"] > 250
+    # A tap at the far end of the row, well away from the radio button itself.
+    page.mouse.click(box["x"] + box["width"] - 6, box["y"] + box["height"] / 2)
+    expect(page.locator("#contact_method-1")).to_be_checked()
+    style = "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).borderColor," \
+            " getComputedStyle(el).fontWeight]"
+    chosen, not_chosen = row.evaluate(style), other.evaluate(style)
+    assert chosen[0] != not_chosen[0] and chosen[1] != not_chosen[1], (chosen, not_chosen)
+    assert int(chosen[2]) > int(not_chosen[2])
