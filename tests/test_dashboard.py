@@ -243,6 +243,7 @@ def test_next_page_link_keeps_filters_and_sort(app, clinician):
         ("page=abc", "Page: Not a valid integer value."),
         ("page=-4", "Page: Number must be between 1 and 1000000."),
         ("search=" + "x" * 101, "Search name, email or reference: Field cannot be longer"),
+        ("search=alex%00", "Search name, email or reference: Remove the invisible control"),
     ],
 )
 def test_invalid_filters_are_named_and_ignored_never_a_server_error(app, clinician, query,

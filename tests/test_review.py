@@ -257,6 +257,8 @@ def test_notes_cannot_be_edited_or_deleted(app, clinician):
     ("", "Write the note before saving it."),
     ("   \n ", "Write the note before saving it."),
     ("x" * (review.MAX_NOTE_LENGTH + 1), "Field cannot be longer than 5000 characters."),
+    ("Called\x00", "Remove the invisible control characters."),
+    ("bell\x07", "Remove the invisible control characters."),
 ])
 def test_an_empty_or_overlong_note_is_refused(app, clinician, body, message):
     ref = add_submission(app)
@@ -359,3 +361,25 @@ def test_fhir_export_is_valid_r4_attached_and_audited(app, clinician):
               if i.answer[0].valueInteger is not None}
     assert totals == {"/44249-1/44261-6": 27, "/69737-5/70274-6": 14}
     assert [e.target for e in audit_events(app, "export_fhir")] == [ref]
+
+
+def test_an_acknowledgement_with_control_characters_is_refused(app, clinician):
+    ref = add_submission(app, phq9=(0, 0, 0, 0, 0, 0, 0, 0, 1))
+    response = acknowledge(clinician, ref, "Called\x00 the patient")
+    assert response.status_code == 422
+    assert "Remove the invisible control characters." in page_text(response)
+    assert get_submission(app, ref).awaiting_ack
+
+
+def test_tabs_and_line_breaks_are_kept_in_notes(app, clinician):
+    ref = add_submission(app)
+    page = clinician.get(url(ref)).get_data(as_text=True)
+    response = clinician.post(url(ref, "notes"), data={"csrf_token": csrf_token(page),
+                                                       "body": "Line one\r\n\tLine two"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(Note.body)) == "Line one\r\n\tLine two"
+
+
+def test_a_reference_with_control_characters_is_not_found(app, clinician):
+    assert clinician.get("/clinician/submissions/ABCD%00EFGH").status_code == 404

@@ -13,13 +13,37 @@ from wtforms import (
     SelectField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from ..core.flags import FIT_LABELS
 from .queries import QUEUE, SORT_COLUMNS, Filters
-from .review import MAX_NOTE_LENGTH, STATUS_LABELS, STATUSES
+from .review import (
+    CONTROL_CHARACTERS_MESSAGE,
+    FORBIDDEN_IN_TEXT,
+    MAX_NOTE_LENGTH,
+    STATUS_LABELS,
+    STATUSES,
+)
 
 MAX_SEARCH = 100
+
+
+def no_control_characters(form: object, field: object) -> None:
+    """Refuse invisible control characters (tab and line breaks allowed in notes)."""
+    if FORBIDDEN_IN_TEXT.search(getattr(field, "data", None) or ""):
+        raise ValidationError(CONTROL_CHARACTERS_MESSAGE)
+
+
+# A search is one line: no control characters at all, not even tabs or line breaks.
+SEARCH_TEXT = Regexp(r"^[^\x00-\x1f\x7f]*$", message=CONTROL_CHARACTERS_MESSAGE)
 
 
 def choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
@@ -44,7 +68,8 @@ class FilterForm(Form):
     """
 
     search = SearchField(
-        "Search name, email or reference", validators=[Optional(), Length(max=MAX_SEARCH)]
+        "Search name, email or reference",
+        validators=[Optional(), Length(max=MAX_SEARCH), SEARCH_TEXT],
     )
     fit = SelectField("Fit", choices=any_or(*FIT_LABELS.items()), default="")
     urgent = SelectField(
@@ -121,7 +146,7 @@ class NoteForm(FlaskForm):
     body = TextAreaField(
         "Add a note",
         validators=[DataRequired("Write the note before saving it."),
-                    Length(max=MAX_NOTE_LENGTH)],
+                    Length(max=MAX_NOTE_LENGTH), no_control_characters],
     )
 
 
@@ -131,5 +156,5 @@ class AcknowledgeForm(FlaskForm):
     note = TextAreaField(
         "Action taken",
         validators=[DataRequired("Describe the action taken before acknowledging."),
-                    Length(max=MAX_NOTE_LENGTH)],
+                    Length(max=MAX_NOTE_LENGTH), no_control_characters],
     )

@@ -19,6 +19,7 @@ An urgent submission still awaiting acknowledgement may not be set to ``not_a_fi
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import update
 
@@ -43,10 +44,24 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": ("in_review",),
 }
 MAX_NOTE_LENGTH = 5000
+# Control characters other than tab and line breaks: invisible, and PostgreSQL refuses NUL.
+FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_MESSAGE = "Remove the invisible control characters."
 
 
 class ReviewError(ValueError):
     """A review action that cannot be done; the message is shown to the clinician as is."""
+
+
+def _check_text(text: str, empty_message: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ReviewError(empty_message)
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ReviewError(f"The text can be at most {MAX_NOTE_LENGTH} characters.")
+    if FORBIDDEN_IN_TEXT.search(text):
+        raise ReviewError(CONTROL_CHARACTERS_MESSAGE)
+    return text
 
 
 def allowed_moves(submission: Submission) -> tuple[str, ...]:
@@ -99,11 +114,7 @@ def change_status(
 
 def add_note(submission: Submission, body: str, user: User, now: dt.datetime) -> Note:
     """Append a note; notes are never edited or deleted. The audit holds no note text."""
-    body = body.strip()
-    if not body:
-        raise ReviewError("Write the note before saving it.")
-    if len(body) > MAX_NOTE_LENGTH:
-        raise ReviewError(f"A note can be at most {MAX_NOTE_LENGTH} characters.")
+    body = _check_text(body, "Write the note before saving it.")
     note = Note(submission_id=submission.id, user_id=user.id, created_at=now, body=body)
     db.session.add(note)
     db.session.flush()
@@ -114,13 +125,9 @@ def add_note(submission: Submission, body: str, user: User, now: dt.datetime) ->
 
 def acknowledge(submission: Submission, note: str, user: User, now: dt.datetime) -> None:
     """Record who acknowledged an urgent submission, when, and the action they took."""
-    note = note.strip()
     if not submission.urgent:
         raise ReviewError("Only urgent submissions need an acknowledgement.")
-    if not note:
-        raise ReviewError("Describe the action taken before acknowledging.")
-    if len(note) > MAX_NOTE_LENGTH:
-        raise ReviewError(f"The note can be at most {MAX_NOTE_LENGTH} characters.")
+    note = _check_text(note, "Describe the action taken before acknowledging.")
     done = db.session.execute(
         update(Submission)
         .where(Submission.id == submission.id, Submission.awaiting_ack.is_(True))

@@ -112,7 +112,8 @@ def render_dashboard(form: FilterForm, code: int = 200, export_refused: bool = F
 
 def find_submission(reference: str) -> Submission:
     reference = reference.strip().upper()
-    if len(reference) > MAX_REFERENCE:
+    # Never send NUL or other control characters to the database (PostgreSQL refuses them).
+    if len(reference) > MAX_REFERENCE or not reference.isprintable():
         abort(404)
     found = db.session.scalar(select(Submission).where(Submission.reference == reference))
     return found if found is not None else abort(404)
