@@ -91,6 +91,28 @@ def cpu_by_request(intakes: int) -> dict[str, float]:
     return {label: statistics.median(values) for label, values in samples.items()}
 
 
+def baseline_cpu(posts: int) -> float:
+    """Median CPU milliseconds of one baseline POST (bare Flask, one insert), in-process."""
+    import baseline_app
+    from scenarios import baseline_bodies
+
+    with tempfile.TemporaryDirectory(prefix="screening-profile-") as scratch:
+        os.environ["DATABASE_URL"] = f"sqlite:///{scratch}/baseline.db"
+        try:
+            baseline_app.create_table(os.environ["DATABASE_URL"])
+            client = baseline_app.create_app().test_client()
+        finally:
+            del os.environ["DATABASE_URL"]
+        bodies = baseline_bodies(1)
+        samples = []
+        for i in range(posts + 10):
+            started = time.process_time()
+            assert client.post("/baseline", data=bodies[i % len(bodies)]).status_code == 200
+            if i >= 10:
+                samples.append((time.process_time() - started) * 1000)
+    return statistics.median(samples)
+
+
 def profile(intakes: int, html: str | None) -> tuple[float, str]:
     """(CPU milliseconds per request, pyinstrument text) for ``intakes`` intakes."""
     with tempfile.TemporaryDirectory(prefix="screening-profile-") as scratch:

@@ -49,13 +49,13 @@ CONCURRENCY = 8
 class Plan:
     """How much to do: the full run, or a quick one for trying the scripts out."""
 
-    intake_runs: int = 5
+    intake_runs: int = 4
     intakes_per_user: int = 6
     seed_count: int = 100_000
     small_export_days: int = 36  # about 10 % of the seeded year: ~10,000 rows
-    dashboard_requests: int = 40
+    dashboard_requests: int = 30
     dashboard_runs: int = 3
-    export_runs: int = 3
+    export_runs: int = 2
     deadline: float = 90.0
 
 
@@ -228,6 +228,7 @@ def main() -> None:
         import profile_intake
 
         cpu_by_page = profile_intake.cpu_by_request(40 if not args.quick else 10)
+        cpu_by_page["baseline POST (for comparison)"] = profile_intake.baseline_cpu(200)
     elapsed = time.perf_counter() - started
     text = report.render(results, plan, cpu_by_page, elapsed, quick=args.quick)
     print(text)
