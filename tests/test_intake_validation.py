@@ -488,3 +488,12 @@ def test_a_row_sent_under_an_odd_index_name_is_never_a_500(app, client):
         **data, "trials-00-medication": "Sertraline", "trials-00-weeks": "0",
         "trials-00-as_prescribed": "yes", "trials-00-response": "helped_a_lot"})
     assert response.status_code in (302, 422)
+
+
+@pytest.mark.parametrize("index", ["²", "٣", "1x", "-1"])
+def test_a_tampered_row_number_is_never_a_500(app, client, index):
+    walk_to(client, "treatment")
+    response = post_form(client, "/intake/treatment", {
+        **valid_steps()["treatment"], f"trials-{index}-medication": "Sertraline",
+        f"trials-{index}-weeks": "8"})
+    assert response.status_code in (302, 422)

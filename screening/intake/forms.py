@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -298,10 +299,26 @@ class TrialForm(Form):
         return not self.errors
 
 
+class RowList(FieldList):
+    """A FieldList that reads only ASCII row numbers.
+
+    WTForms checks a row number with ``str.isdigit()``, which accepts "²", then calls
+    ``int()`` on it: a tampered ``trials-²-weeks`` would otherwise be a 500.
+    """
+
+    def _extract_indices(self, prefix: str, formdata: Any) -> Iterator[int]:
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if WHOLE_NUMBER.fullmatch(index):
+                    yield int(index)
+
+
 class TreatmentForm(FlaskForm):
     # No max_entries: FieldList would silently drop the rows beyond it. ``validate`` refuses
     # them instead; MAX_FORM_PARTS bounds how many rows a request can hold at all.
-    trials = FieldList(FormField(TrialForm), min_entries=inst.TRIAL_ROWS_WITHOUT_JS)
+    trials = RowList(FormField(TrialForm), min_entries=inst.TRIAL_ROWS_WITHOUT_JS)
     ketamine_outcome = ChoiceField(
         _l("How did the ketamine or esketamine treatment go?"),
         choices=RESPONSE_CHOICES,
