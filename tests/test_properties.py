@@ -185,10 +185,11 @@ def expected_questionnaire(questionnaire: inst.Questionnaire) -> Callable[..., N
 
 def expected_treatment(sent: dict[str, str], stored: dict[str, Any], prior: dict) -> None:
     subfields = ("medication", "weeks", "as_prescribed", "response")
-    # Rows are numbered as WTForms reads them ("trials-07-…" is row 7); an input of a row
-    # that is not sent under the row's own name keeps the draft's saved answer, as any field.
+    # A row number is a short ASCII whole number ("trials-07-…" is row 7; "²", "٣" or twenty
+    # digits are no row); an input of a row that is not sent under the row's own name keeps
+    # the draft's saved answer, as any field does.
     indices = sorted({int(k.split("-")[1]) for k in sent
-                      if k.startswith("trials-") and k.split("-")[1].isdigit()})
+                      if k.startswith("trials-") and re.fullmatch(r"[0-9]{1,8}", k.split("-")[1])})
     saved = prior.get("trials", [])
 
     def value(index: int, name: str) -> Any:
