@@ -158,6 +158,7 @@ def test_focus_moves_to_the_error_summary_and_its_links_reach_each_field(page: P
     page.locator("#consent").check()
     page.get_by_role("button", name="Save and continue").click()
     expect(page).to_have_url(re.compile(r"/intake/about$"))
+    page.wait_for_load_state()  # the stylesheet too, before judging how focus looks
     keys = Keyboard(page)
     keys.tab_to("button[value=continue]")
     keys.follow()  # the About step, empty

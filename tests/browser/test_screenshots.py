@@ -34,6 +34,7 @@ def shots(tmp_path: Path) -> Path:
 
 
 def in_first_screen(page: Page, locator: Locator) -> bool:
+    page.wait_for_load_state()  # measured with the stylesheet applied
     box = locator.bounding_box()
     viewport = page.viewport_size
     assert box and viewport
@@ -41,6 +42,7 @@ def in_first_screen(page: Page, locator: Locator) -> bool:
 
 
 def shoot(page: Page, folder: Path, name: str) -> None:
+    page.wait_for_load_state()
     page.evaluate("window.scrollTo(0, 0)")
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), animations="disabled", caret="hide")
