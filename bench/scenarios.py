@@ -1,4 +1,4 @@
-"""What the visitors do: a patient's whole intake, the baseline's equivalent, a clinician.
+"""What the load generator's visitors do: a patient's whole intake, and the baseline's equivalent.
 
 Synthetic answers only: obviously fake names, example.com addresses, 555-01xx numbers.
 """
@@ -10,7 +10,6 @@ from typing import Any
 
 from loadgen import BenchError, Visitor, csrf_token, local_path
 
-STEPS = ("consent", "about", "phq9", "gad7", "treatment", "health")
 SAFETY_CODES = ("vascular_aneurysm", "brain_bleed", "ketamine_allergy",
                 "uncontrolled_blood_pressure", "heart_disease", "psychosis", "mania",
                 "substance_use", "pregnancy", "sedatives_or_stimulants")
