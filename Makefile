@@ -30,8 +30,9 @@ run: $(VENV)/.installed instance/secret_key
 	$(FLASK) drafts purge
 	$(FLASK) users ensure-admin
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (clinicians: http://127.0.0.1:$(PORT)/clinician/)"
+	# No access log: resume links carry a secret token in their path.
 	SCREENING_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers $(WORKERS) \
-		--bind 127.0.0.1:$(PORT) --access-logfile - app:app
+		--bind 127.0.0.1:$(PORT) app:app
 
 # Browser tests run when Debian's Chromium is installed (CI installs it); otherwise they are
 # left out as a group, with a line saying so.
