@@ -146,11 +146,16 @@ class CountingSink:
     def __init__(self) -> None:
         self.bytes = 0
         self.lines = 0
+        self._ends_with_cr = False
 
     def write(self, data: str | bytes) -> int:
         raw = data.encode() if isinstance(data, str) else data
         self.bytes += len(raw)
         self.lines += raw.count(b"\r\n")
+        # A line end split between two network reads still ends a line.
+        if self._ends_with_cr and raw.startswith(b"\n"):
+            self.lines += 1
+        self._ends_with_cr = raw.endswith(b"\r")
         return len(data)
 
 
