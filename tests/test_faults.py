@@ -11,7 +11,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -320,8 +320,13 @@ def wait_for(condition, what: str, timeout: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def submit_blocked_by_a_lock(database_url: str, worker: int) -> Iterator[None]:
-    """Hold a lock the submit needs; the body runs once the worker is waiting for it.
+def submit_blocked_by_a_lock(
+    database_url: str, worker: int, start_submit: Callable[[], None]
+) -> Iterator[None]:
+    """Hold a lock the submit needs, then start it; the body runs once it waits for the lock.
+
+    The lock is taken before the submit starts, so a fast submit cannot slip past it, and it
+    is always released, so a failure here cannot leave the database locked for later tests.
 
     SQLite: the write lock, so the submit's BEGIN IMMEDIATE waits. PostgreSQL: the draft's row,
     so the submit has already inserted its (uncommitted) submission and waits to delete the
@@ -331,13 +336,14 @@ def submit_blocked_by_a_lock(database_url: str, worker: int) -> Iterator[None]:
     if url.get_backend_name() == "sqlite":
         holder = sqlite3.connect(url.database, isolation_level=None, timeout=30)
         holder.execute("BEGIN IMMEDIATE")
-        sleeps = SLEEP_SYSCALLS.get(platform.machine())
-        syscall = Path(f"/proc/{worker}/syscall")
-        if sleeps:
-            wait_for(lambda: syscall.read_text().split()[0] in sleeps, "the worker to wait")
-        else:  # an unknown machine: give the worker time to reach the lock
-            time.sleep(2)
         try:
+            start_submit()
+            sleeps = SLEEP_SYSCALLS.get(platform.machine())
+            syscall = Path(f"/proc/{worker}/syscall")
+            if sleeps:
+                wait_for(lambda: syscall.read_text().split()[0] in sleeps, "the worker to wait")
+            else:  # an unknown machine: give the worker time to reach the lock
+                time.sleep(2)
             yield
         finally:
             holder.execute("ROLLBACK")
@@ -353,8 +359,9 @@ def submit_blocked_by_a_lock(database_url: str, worker: int) -> Iterator[None]:
                 " AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM draft%'"
             ).fetchone()[0])
 
-        wait_for(deleting_draft_waits, "the submit to wait for the draft row")
         try:
+            start_submit()
+            wait_for(deleting_draft_waits, "the submit to wait for the draft row")
             yield
         finally:
             holder.rollback()
@@ -380,8 +387,7 @@ def test_a_worker_killed_during_a_submit_leaves_the_database_consistent(
                 outcome["error"] = error
 
         thread = threading.Thread(target=submit)
-        thread.start()
-        with submit_blocked_by_a_lock(database_url, worker):
+        with submit_blocked_by_a_lock(database_url, worker, thread.start):
             os.kill(worker, signal.SIGKILL)
             thread.join(timeout=60)
         assert not thread.is_alive()
