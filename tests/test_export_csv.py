@@ -10,7 +10,7 @@ import re
 import pytest
 
 from screening import access
-from screening.clinician import queries
+from screening.clinician import export
 from screening.core import export_csv
 from screening.core import instruments as inst
 from screening.extensions import db
@@ -308,7 +308,7 @@ def test_the_export_applies_the_filters_exactly_as_the_dashboard(app, clinician,
 
 
 def test_rows_are_fetched_in_batches_and_each_sent_once(app, clinician, monkeypatch):
-    monkeypatch.setattr(queries, "EXPORT_BATCH", 3)
+    monkeypatch.setattr(export, "EXPORT_BATCH", 3)
     refs = {add_submission(app) for _ in range(10)}
     _response, rows = download(clinician)
     assert len(rows) == 10

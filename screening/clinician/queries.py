@@ -1,4 +1,4 @@
-"""The dashboard's questions to the database: filters, sorting, pages, counts, export batches.
+"""The dashboard's questions to the database: filters, sorting, pages, counts.
 
 Everything is done in SQL on stored, indexed flags (never by loading rows into Python), so a
 page of 50 costs the same at 100,000 submissions as at 100.
@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 
 from ..core.flags import LIKELY_FIT
 from ..extensions import db
 from ..models import Submission
 
 PER_PAGE = 50
-EXPORT_BATCH = 1000
 MAX_SEARCH_WORDS = 5
 
 #: Sortable columns (the only names ``sort=`` accepts) and what each orders by.
@@ -173,27 +172,3 @@ def queue_counts() -> Counts:
         )
     ).one()
     return Counts(new=new, urgent_awaiting=urgent, likely_fit_new=likely)
-
-
-def export_rows(filters: Filters, fields: Sequence[str]) -> Iterator[Row[Any]]:
-    """Every matching submission's ``fields``, oldest first, fetched in batches.
-
-    Each batch is its own short transaction, keyed on the id: memory stays constant, and on
-    SQLite (where every transaction takes the write lock, see ``database.py``) a slow
-    download never holds up patients submitting meanwhile.
-    """
-    columns = [getattr(Submission, name) for name in fields]
-    where = conditions(filters)
-    last_id = 0
-    while True:
-        batch = db.session.execute(
-            select(Submission.id, *columns)
-            .where(*where, Submission.id > last_id)
-            .order_by(Submission.id)
-            .limit(EXPORT_BATCH)
-        ).all()
-        db.session.rollback()  # end the read-only transaction before handing rows out
-        if not batch:
-            return
-        yield from batch
-        last_id = batch[-1].id
