@@ -26,7 +26,7 @@ from .core import instruments as inst
 from .core.flags import assess
 from .core.trials import Trial
 from .extensions import db
-from .intake.submission import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from .intake.submission import REFERENCE_ALPHABET, REFERENCE_LENGTH, flag_columns, search_text
 from .models import Note, StatusChange, Submission, User
 
 BATCH_SIZE = 5_000
@@ -168,7 +168,7 @@ def submission_row(
         "email": email,
         "phone": f"555 01{rng.randrange(100):02d} {rng.randrange(10_000):04d}",
         "contact_method": rng.choice(("email", "phone", "text")),
-        "search_text": f"{first} {last} {email} {reference}".lower(),
+        "search_text": search_text(first, last, email, reference),
         "answers": answers,
         "phq9_difficulty": (
             rng.choices(ANSWERS, cum_weights=ANSWER_CUM[level])[0]
@@ -184,19 +184,7 @@ def submission_row(
             "notes": "",
         },
         "safety": safety,
-        "phq9_total": result.phq9_total,
-        "phq9_severity": result.phq9_severity,
-        "phq9_item9": answers["phq9_9"],
-        "gad7_total": result.gad7_total,
-        "gad7_severity": result.gad7_severity,
-        "adequate_failed_trials": result.adequate_failed_trials,
-        "contraindications": list(result.contraindications),
-        "cautions": list(result.cautions),
-        "fit": result.fit,
-        "urgent": result.urgent,
-        "needs_medical_review": result.needs_medical_review,
-        "reasons": result.reasons,
-        "ruleset": result.ruleset,
+        **flag_columns(result, answers),
         "review_status": status,
         "awaiting_ack": result.urgent and not acknowledged,
         "acknowledged_at": submitted_at + dt.timedelta(hours=rng.randrange(1, 24))

@@ -16,6 +16,7 @@ from screening.core import instruments as inst
 from screening.core.flags import assess
 from screening.core.trials import Trial
 from screening.extensions import db
+from screening.intake.submission import flag_columns, search_text
 from screening.models import Submission
 
 from .auth_helpers import login, make_user
@@ -72,28 +73,15 @@ def add_submission(
         email=email,
         phone="555 010 4477",
         contact_method="email",
-        search_text=f"{first_name} {last_name} {email} {reference}".lower(),
+        search_text=search_text(first_name, last_name, email, reference),
         answers=answers,
         phq9_difficulty=difficulty,
         trials=[t.__dict__ for t in trials],
         other_treatments={"psychotherapy": True, "ect": False, "tms": False, "ketamine": False,
                           "ketamine_outcome": None, "notes": notes},
         safety=safety,
-        phq9_total=result.phq9_total,
-        phq9_severity=result.phq9_severity,
-        phq9_item9=answers["phq9_9"],
-        gad7_total=result.gad7_total,
-        gad7_severity=result.gad7_severity,
-        adequate_failed_trials=result.adequate_failed_trials,
-        contraindications=list(result.contraindications),
-        cautions=list(result.cautions),
-        fit=result.fit,
-        urgent=result.urgent,
-        needs_medical_review=result.needs_medical_review,
-        reasons=result.reasons,
-        ruleset=result.ruleset,
         review_status="new",
-        awaiting_ack=result.urgent,
+        **flag_columns(result, answers),
     )
     values.update(overrides)
     with app.app_context():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -11,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import instruments as inst
-from ..core.flags import assess
+from ..core.flags import Assessment, assess
+from ..core.scoring import self_harm_answer
 from ..core.trials import Trial
 from ..extensions import db
 from ..models import Draft, Submission
@@ -37,6 +39,35 @@ def trials_from(data: dict[str, Any]) -> list[Trial]:
         )
         for row in data["treatment"]["trials"]
     ]
+
+
+def flag_columns(result: Assessment, answers: Mapping[str, int]) -> dict[str, Any]:
+    """The Submission columns derived by the rules: totals, bands, flags, reasons, rule set.
+
+    The intake, the demo seeder and the tests all store these, so a new stored flag is one edit.
+    """
+    return {
+        "phq9_total": result.phq9_total,
+        "phq9_severity": result.phq9_severity,
+        "phq9_item9": self_harm_answer(answers),
+        "gad7_total": result.gad7_total,
+        "gad7_severity": result.gad7_severity,
+        "adequate_failed_trials": result.adequate_failed_trials,
+        "contraindications": list(result.contraindications),
+        "cautions": list(result.cautions),
+        "fit": result.fit,
+        "urgent": result.urgent,
+        "needs_medical_review": result.needs_medical_review,
+        "reasons": result.reasons,
+        "ruleset": result.ruleset,
+        # An urgent submission waits for a clinician's acknowledgement from the start.
+        "awaiting_ack": result.urgent,
+    }
+
+
+def search_text(first_name: str, last_name: str, email: str, reference: str) -> str:
+    """What the dashboard's search looks in: name, email and reference, lower-cased."""
+    return f"{first_name} {last_name} {email} {reference}".lower()
 
 
 def build_submission(draft: Draft, now: dt.datetime) -> Submission:
@@ -65,29 +96,16 @@ def build_submission(draft: Draft, now: dt.datetime) -> Submission:
         email=about["email"],
         phone=about["phone"],
         contact_method=about["contact_method"],
-        search_text=" ".join(
-            [about["first_name"], about["last_name"], about["email"], reference]
-        ).lower(),
+        search_text=search_text(
+            about["first_name"], about["last_name"], about["email"], reference
+        ),
         answers=answers,
         phq9_difficulty=data["phq9"].get(inst.PHQ9_DIFFICULTY_FIELD),
         trials=[t.__dict__ for t in trials],
         other_treatments=other,
         safety=safety,
-        phq9_total=result.phq9_total,
-        phq9_severity=result.phq9_severity,
-        phq9_item9=answers["phq9_9"],
-        gad7_total=result.gad7_total,
-        gad7_severity=result.gad7_severity,
-        adequate_failed_trials=result.adequate_failed_trials,
-        contraindications=list(result.contraindications),
-        cautions=list(result.cautions),
-        fit=result.fit,
-        urgent=result.urgent,
-        needs_medical_review=result.needs_medical_review,
-        reasons=result.reasons,
-        ruleset=result.ruleset,
         review_status="new",
-        awaiting_ack=result.urgent,
+        **flag_columns(result, answers),
     )
 
 
