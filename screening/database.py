@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -12,13 +12,33 @@ from .extensions import db
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
+#: Requests that only read: the patient's page views (tests/test_database.py checks that
+#: none of them writes).
+READ_ONLY_BLUEPRINTS = frozenset({"intake"})
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+
+
+def reads_only() -> bool:
+    """True inside a request known never to write: its transaction may be a plain BEGIN."""
+    return (
+        has_request_context()
+        and request.method in READ_ONLY_METHODS
+        and request.blueprint in READ_ONLY_BLUEPRINTS
+    )
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    """WAL, busy timeout, foreign keys, full sync, and BEGIN IMMEDIATE for every transaction.
+    """WAL, busy timeout, foreign keys, full sync, and BEGIN IMMEDIATE for every transaction
+    that may write.
 
     A deferred transaction that reads and then writes in WAL mode fails at once with
     "database is locked" when another worker has written meanwhile; BEGIN IMMEDIATE takes
     the write lock up front and waits on busy_timeout instead. This is SQLAlchemy's
     documented pysqlite recipe (driver's own BEGIN disabled, ours emitted on "begin").
+
+    The patient's page views never write, so they start with a plain (deferred) BEGIN: in WAL
+    mode a reader neither takes nor waits for the write lock, so a page view no longer queues
+    behind another worker's commit and fsync.
     """
 
     @event.listens_for(engine, "connect")
@@ -33,7 +53,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if reads_only() else "BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:
