@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, backup, cli, database, erasure, errors, health, security, static_files
+from . import access, backup, cli, database, erasure, errors, health, i18n, security, static_files
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=lambda: "en")
+    i18n.init_app(app)
 
     from .clinician import bp as clinician_bp
     from .clinician.auth import bp as clinician_auth_bp

@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -25,6 +24,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Valid
 from ..core import instruments as inst
 from ..core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
 from ..core.scoring import difficulty_required
+from ..i18n import lazy_gettext as _l
 
 # Invisible characters that change how text reads or is laid out: C0/C1 controls, DEL, line and
 # paragraph separators, and bidirectional overrides (which can make a name display reversed).

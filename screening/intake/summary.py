@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import format_date, ngettext
-from flask_babel import gettext as _
+from flask_babel import format_date
 
 from ..core import instruments as inst
+from ..i18n import gettext as _
+from ..i18n import ngettext
 from . import steps
 
 Row = tuple[str, str]
