@@ -203,14 +203,14 @@ def _show_confirmation(submission: Submission) -> Response:
 @bp.get("/intake/done")
 def done() -> Any:
     reference = session.get("submitted_reference")
-    submission = db.session.scalar(
-        db.select(Submission).where(Submission.reference == (reference or ""))
-    )
-    if submission is None:
+    found = db.session.execute(
+        db.select(Submission.reference, Submission.urgent).where(
+            Submission.reference == (reference or "")
+        )
+    ).first()
+    if found is None:
         return redirect(url_for("intake.start"))
-    return render_template(
-        "intake/done.html", reference=submission.reference, show_crisis=submission.urgent
-    )
+    return render_template("intake/done.html", reference=found.reference, show_crisis=found.urgent)
 
 
 @bp.get("/intake/saved")
