@@ -359,3 +359,64 @@ def test_the_audit_is_written_after_the_request_session_has_closed(app, clinicia
             db.select(AuditEvent).where(AuditEvent.action == "export_csv")
         ).one()
     assert event.user_email == "casey.clinician@example.com" and event.details["rows"] == 1
+
+
+def tricky_submissions(app) -> None:
+    """Rows that exercise every cell format: formula-looking, quoted and multi-line text,
+    unicode, item 9 positive, empty values, times in other zones and to the microsecond."""
+    add_submission(
+        app, reference="TRKY-0001",
+        first_name='=HYPERLINK("http://x.example/?a=1")', last_name='Smith, "Jr"\nthe Second',
+        email="-alex@example.com", phone="+1 555 0100",
+        phq9=(3, 3, 3, 3, 3, 3, 3, 3, 2), gad7=(3, 3, 3, 3, 3, 3, 0), difficulty=None,
+        safety_yes=("brain_bleed", "ketamine_allergy", "mania", "pregnancy"),
+        submitted_at=dt.datetime(2026, 1, 1, 0, 30, 59, 999999,
+                                 tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        date_of_birth=dt.date(1901, 1, 2), review_status="in_review", awaiting_ack=False,
+        acknowledged_at=dt.datetime(2026, 1, 1, 1, 2, 3, 999999, tzinfo=dt.UTC),
+    )
+    add_submission(
+        app, reference="TRKY-0002", first_name="Zoë", last_name="Ñandú-Øre 山田",
+        email="zoë@example.com", phone="@home\t1",
+        phq9=(0,) * 9, gad7=(0,) * 7, difficulty=0, trials=(),
+        submitted_at=dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC),
+    )
+
+
+TRICKY_HEADER = (
+    "reference,submitted_at,first_name,last_name,date_of_birth,email,phone,"
+    "phq9_1,phq9_2,phq9_3,phq9_4,phq9_5,phq9_6,phq9_7,phq9_8,phq9_9,phq9_total,phq9_severity,"
+    "phq9_difficulty,phq9_item9_positive,gad7_1,gad7_2,gad7_3,gad7_4,gad7_5,gad7_6,gad7_7,"
+    "gad7_total,gad7_severity,adequate_failed_trials,contraindications,cautions,fit,urgent,"
+    "needs_medical_review,ruleset,review_status,acknowledged_at\r\n"
+)
+TRICKY_ROWS = (
+    (
+        "TRKY-0001,2025-12-31T22:30:59Z,",
+        '"\'=HYPERLINK(""http://x.example/?a=1"")","Smith, ""Jr""\nthe Second",1901-01-02,'
+        "'-alex@example.com,'+1 555 0100,",
+        "3,3,3,3,3,3,3,3,2,26,severe,,true,3,3,3,3,3,3,0,18,severe,2,"
+        "brain_bleed;ketamine_allergy,mania;pregnancy,possible_fit,true,true,v1,in_review,"
+        "2026-01-01T01:02:03Z\r\n",
+    ),
+    (
+        "TRKY-0002,2026-05-01T12:00:00Z,",
+        "Zoë,Ñandú-Øre 山田,1984-06-14,zoë@example.com,'@home\t1,",
+        "0,0,0,0,0,0,0,0,0,0,minimal,0,false,0,0,0,0,0,0,0,0,minimal,0,,,unlikely_fit,false,"
+        "false,v1,new,\r\n",
+    ),
+)
+
+
+def test_the_file_is_byte_for_byte_as_documented_for_tricky_rows(app, clinician):
+    tricky_submissions(app)
+    body = clinician.get("/clinician/export.csv").get_data()
+    assert body == ("\ufeff" + TRICKY_HEADER + "".join("".join(r) for r in TRICKY_ROWS)).encode()
+
+
+def test_the_deidentified_file_is_the_same_without_the_identifying_cells(app, clinician):
+    tricky_submissions(app)
+    body = clinician.get("/clinician/export.csv?deidentified=1").get_data()
+    header = TRICKY_HEADER.replace("first_name,last_name,date_of_birth,email,phone,", "")
+    rows = "".join(start + rest for start, _identifying, rest in TRICKY_ROWS)
+    assert body == ("\ufeff" + header + rows).encode()
