@@ -1,35 +1,41 @@
 """Translation look-ups that stay cheap on pages with hundreds of labels.
 
-Flask-Babel chooses the locale and loads the catalogues; this module only remembers, for the
-rest of the request, which translations it chose. Flask-Babel's own ``gettext`` finds them
-afresh for every string (half a dozen context look-ups each): on the treatment page, with
-~200 labels and options, that was a fifth of the request's CPU (``bench/PROFILING.md``).
+Flask-Babel chooses the locale and loads the catalogues; this module remembers, for the rest
+of the request, which translations it chose. Flask-Babel's own ``gettext`` finds them afresh
+for every string (half a dozen context look-ups each), and Jinja's i18n extension wraps each
+``_()`` in two more dynamic calls: together most of the CPU of an intake page
+(``bench/PROFILING.md``).
 
 ``_l`` (``lazy_gettext``) is for text defined at import time (form labels, messages);
-``gettext``/``ngettext`` for text built during a request. Templates get the same functions
-as ``_``, ``gettext`` and ``ngettext``.
+``gettext``/``ngettext`` for text built during a request. Templates get the same look-ups as
+``_``, ``gettext`` and ``ngettext``, with Jinja's "newstyle" behaviour: the result is markup
+in autoescaped templates, and ``%(name)s`` values are escaped into it.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context
 from flask_babel import get_translations
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 _NULL = NullTranslations()
+#: Set for the length of each request (see ``init_app``); None outside requests.
+_current: ContextVar[NullTranslations | None] = ContextVar("translations", default=None)
 
 
 def translations() -> NullTranslations:
-    """This request's translations, looked up once (untranslated outside an app context)."""
-    if not has_app_context():
-        return _NULL
-    found: NullTranslations | None = g.get("_translations")
-    if found is None:
-        found = g._translations = get_translations()
-    return found
+    """This request's translations (Flask-Babel's choice, looked up once per request)."""
+    found = _current.get()
+    if found is not None:
+        return found
+    return get_translations() if has_app_context() else _NULL
 
 
 def gettext(message: str, **variables: Any) -> str:
@@ -50,14 +56,40 @@ def lazy_gettext(message: str, **variables: Any) -> LazyString:
 _l = lazy_gettext
 
 
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
+    text = translations().ugettext(message)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    # As Jinja's newstyle gettext: "%%" is a literal "%" even without values.
+    return text % variables if variables or "%" in text else text
+
+
+@pass_eval_context
+def _template_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any
+) -> str:
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
 def init_app(app: Flask) -> None:
-    """Give templates these look-ups in place of Flask-Babel's (after ``babel.init_app``)."""
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda message: translations().ugettext(message),
-        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
-        pgettext=lambda context, message: translations().upgettext(context, message),
-        npgettext=lambda context, singular, plural, n: translations().unpgettext(
-            context, singular, plural, n
-        ),
-        newstyle=True,
+    """Remember each request's translations; give templates the fast look-ups.
+
+    Call after ``babel.init_app``, whose template functions these replace.
+    """
+
+    @app.before_request
+    def remember_translations() -> None:
+        g._translations_token = _current.set(get_translations())
+
+    @app.teardown_request
+    def forget_translations(_error: BaseException | None) -> None:
+        token = g.pop("_translations_token", None)
+        if token is not None:
+            _current.reset(token)
+
+    app.jinja_env.globals.update(
+        _=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext
     )
