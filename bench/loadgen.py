@@ -7,6 +7,7 @@ socket timeout on every request). Only 127.0.0.1 is ever contacted.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import re
 import statistics
@@ -35,8 +36,15 @@ class Reply:
     seconds: float
 
     @property
+    def content(self) -> bytes:
+        """The body as the server meant it: ``body`` is as sent, gzip-encoded or not."""
+        if self.headers.get("Content-Encoding") == "gzip":
+            return gzip.decompress(self.body)
+        return self.body
+
+    @property
     def text(self) -> str:
-        return self.body.decode("utf-8", "replace")
+        return self.content.decode("utf-8", "replace")
 
     @property
     def location(self) -> str:
@@ -45,9 +53,13 @@ class Reply:
 
 @dataclass
 class Visitor:
-    """One browser: a cookie jar and a connection kept open while the server allows it."""
+    """One browser: a cookie jar and a connection kept open while the server allows it.
+
+    It asks for uncompressed responses unless told otherwise (``accept_encoding="gzip"``, as
+    browsers ask, for the page weight)."""
 
     port: int
+    accept_encoding: str = "identity"
     latencies: list[float] = field(default_factory=list)
     cookies: dict[str, str] = field(default_factory=dict)
     _conn: http.client.HTTPConnection | None = None
@@ -55,7 +67,7 @@ class Visitor:
     def request(self, method: str, path: str, form: dict[str, Any] | None = None,
                 sink: Callable[[bytes], None] | None = None) -> Reply:
         """Send one request; with ``sink`` the body is streamed to it and not kept."""
-        headers = {"Host": f"{HOST}:{self.port}", "Accept-Encoding": "identity"}
+        headers = {"Host": f"{HOST}:{self.port}", "Accept-Encoding": self.accept_encoding}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

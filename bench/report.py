@@ -102,9 +102,12 @@ METHOD = """\
   `VACUUM ANALYZE` runs after seeding, as autovacuum would soon after a bulk load; SQLite is
   left as the app leaves it (no `ANALYZE`).
 - **Page weight** is every patient page as a new visitor loads it (empty cache): the HTML and
-  every stylesheet, script, font and image it references (CSS `url()`s followed), counted as
-  transferred: status line, headers and body. gunicorn does not compress; a proxy with gzip in
-  front would send less. Any reference to another host counts as third-party.
+  every stylesheet, script, font and image it references (CSS `url()`s followed), requested
+  as a browser does (`Accept-Encoding: gzip`) and counted as transferred: status line,
+  headers and body as sent. The app sends static files gzip-compressed and never compresses
+  the HTML (a page holds the CSRF token beside what the visitor typed: BREACH); the last
+  column is what a proxy gzipping the HTML too would send. Any reference to another host
+  counts as third-party.
 - Figures are **median (lowest–highest)** over the runs. The machine is shared and noisy
   (the load average is given above), so ratios to the baseline are the figures to compare."""
 
@@ -210,7 +213,8 @@ def _backend(r: Any) -> list[str]:
               "and notes; the command's own start-up included.", ""]
     lines += [
         "### Page weight (new visitor, as transferred)", "",
-        "| Page | HTML, KB | Assets, KB | Total, KB | Third-party | If a proxy gzipped, KB |",
+        "| Page | HTML, KB | Assets, KB | Total, KB | Third-party | If a proxy gzipped the HTML"
+        " too, KB |",
         "|---|---|---|---|---|---|",
     ]
     for name, p in r.pages.items():
