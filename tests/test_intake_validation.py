@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -413,6 +414,40 @@ def test_a_tampered_health_answer_is_rejected(app, client):
     walk_to(client, "health")
     response = post_step(client, "health", brain_bleed="maybe")
     assert_rejected(app, client, response, "health", "brain_bleed-0", "Answer yes or no.")
+
+
+def summary_texts(page: str) -> dict[str, str]:
+    """The error summary's links: anchor -> the text a screen reader reads out."""
+    match = re.search(r'<div class="error-summary".*?</div>', page, re.S)
+    assert match, "no error summary on the page"
+    return {anchor: html.unescape(text).strip()
+            for anchor, text in re.findall(r'<a href="#([^"]+)">(.*?)</a>', match.group(0), re.S)}
+
+
+def test_the_summary_says_which_health_question_each_error_is_about(client):
+    walk_to(client, "health")
+    response = post_form(client, "/intake/health", {})
+    texts = summary_texts(text_of(response))
+    assert len(texts) == len(inst.SAFETY_QUESTIONS)
+    for question in inst.SAFETY_QUESTIONS:
+        assert texts[f"{question.code}-0"] == f"{question.question} Answer yes or no."
+
+
+def test_the_summary_says_which_antidepressant_row_each_error_is_about(at_treatment):
+    response = post_step(at_treatment, "treatment", **{
+        "trials-0-medication": "", "trials-1-medication": "Sertraline", "trials-1-weeks": "",
+        "trials-1-as_prescribed": None, "trials-1-response": None,
+    })
+    texts = summary_texts(text_of(response))
+    assert texts["trials-0-medication"] == "Antidepressant 1: Enter the name of the medication."
+    assert texts["trials-1-weeks"] == "Antidepressant 2: Enter about how many weeks you took it."
+    assert texts["trials-1-response-0"] == "Antidepressant 2: Say how much it helped."
+
+
+def test_a_message_used_once_is_not_repeated_with_its_question(client):
+    walk_to(client, "health")
+    response = post_step(client, "health", brain_bleed=None)
+    assert summary_texts(text_of(response)) == {"brain_bleed-0": "Answer yes or no."}
 
 
 # --- Whole-form checks -----------------------------------------------------------------------

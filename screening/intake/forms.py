@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Valid
 from ..core import instruments as inst
 from ..core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
 from ..core.scoring import difficulty_required
+from ..i18n import gettext
 from ..i18n import lazy_gettext as _l
 
 # Invisible characters that change how text reads or is laid out: C0/C1 controls, DEL, line and
@@ -385,12 +387,28 @@ class ResumeForm(FlaskForm):
 
 
 def error_links(form: Form) -> list[tuple[str, str]]:
-    """Every error message with the id of the input it belongs to, in page order."""
-    links: list[tuple[str, str]] = []
+    """Every error message with the id of the input it belongs to, in page order.
+
+    The summary is read on its own (a screen reader lists its links), so each line must say
+    which question it is about: an antidepressant row's errors name the row, and a message
+    shared by several questions ("Answer yes or no.") names its question.
+    """
+    found = _field_errors(form)
+    shared = Counter(message for _anchor, message, _question in found)
+    return [
+        (anchor, message if shared[message] == 1 or question is None
+         else gettext("%(question)s %(error)s", question=question, error=message))
+        for anchor, message, question in found
+    ]
+
+
+def _field_errors(form: Form, row: int | None = None) -> list[tuple[str, str, str | None]]:
+    """(anchor, message, question) for each error, in page order; in a row, no question."""
+    found: list[tuple[str, str, str | None]] = []
     for field in form:
         if isinstance(field, FieldList):
-            for entry in field:
-                links += error_links(entry.form)
+            for number, entry in enumerate(field, start=1):
+                found += _field_errors(entry.form, row=number)
             continue
         if isinstance(field, RadioField):
             anchor = f"{field.id}-0"
@@ -398,5 +416,10 @@ def error_links(form: Form) -> list[tuple[str, str]]:
             anchor = f"{field.id}-day"
         else:
             anchor = field.id
-        links += [(anchor, str(message)) for message in field.errors]
-    return links
+        for message in field.errors:
+            if row is None:
+                found.append((anchor, str(message), str(field.label.text)))
+            else:
+                text = gettext("Antidepressant %(n)s: %(error)s", n=row, error=message)
+                found.append((anchor, text, None))
+    return found
