@@ -350,6 +350,24 @@ def test_a_patient_can_submit_while_a_download_is_under_way(app, clinician, monk
     assert event.details["rows"] == 6 and event.details["complete"] is True
 
 
+def test_a_download_cut_short_is_audited_as_incomplete_with_the_rows_sent(
+    app, clinician, monkeypatch
+):
+    monkeypatch.setattr(export, "EXPORT_BATCH", 2)
+    for _ in range(5):
+        add_submission(app)
+    response = clinician.get("/clinician/export.csv", buffered=False)
+    chunks = iter(response.response)
+    sent = next(chunks) + next(chunks)  # the header, then the first batch of two
+    response.close()  # the client goes away
+    assert len(parse(sent.decode("utf-8-sig"))) == 1 + 2
+    with app.app_context():
+        event = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.action == "export_csv")
+        ).one()
+    assert event.details["rows"] == 2 and event.details["complete"] is False
+
+
 def test_each_export_is_audited_with_its_filters_and_row_count(app, clinician):
     for _ in range(3):
         add_submission(app)

@@ -38,15 +38,17 @@ def filename(now: dt.datetime, deidentified: bool) -> str:
 
 def csv_chunks(filters: Filters, deidentified: bool, actor: Actor) -> Iterator[str]:
     """The CSV text, one piece per batch of rows; audited once the last row is out (or the
-    client left), with the number of rows sent."""
+    client left), with the number of rows handed to the server."""
     count = 0
     complete = False
     try:
         yield BOM + export_csv.text([export_csv.columns(deidentified)])
         for batch in export_rows(filters):
+            # Counted before it is handed over: if the client leaves, the audit may name rows
+            # that never arrived, never miss rows that did.
+            count += len(batch)
             # Each row is the id the batches are keyed on, then the source fields.
             yield export_csv.text(export_csv.rows((r[1:] for r in batch), deidentified))
-            count += len(batch)
         complete = True
     finally:
         db.session.rollback()
