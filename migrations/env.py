@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from screening.models import SEARCH_TABLE
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -39,6 +41,21 @@ def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
     return target_db.metadata
+
+
+def include_name(name, type_, parent_names):
+    """Leave SQLite's full-text search tables out of autogenerate: a migration made them,
+    and the models cannot describe them."""
+    if type_ == 'table':
+        return name != SEARCH_TABLE and not name.startswith(f'{SEARCH_TABLE}_')
+    return True
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out indexes the models declare for another database only (``Index.ddl_if``,
+    which SQLAlchemy keeps in ``_ddl_if`` and Alembic does not read)."""
+    only_on = getattr(getattr(obj, '_ddl_if', None), 'dialect', None)
+    return not (type_ == 'index' and only_on and only_on != get_engine().dialect.name)
 
 
 def run_migrations_offline():
@@ -83,6 +100,8 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_name", include_name)
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 
 from screening import demo
+from screening.clinician import queries
 from screening.core.flags import assess
 from screening.core.trials import Trial
 from screening.extensions import db
@@ -79,6 +80,20 @@ def test_seeded_people_are_obviously_fake(app):
         assert s.phone.startswith("555 01")
         assert s.search_text == f"{s.first_name} {s.last_name} {s.email} {s.reference}".lower()
     assert sorted(staff) == sorted(demo.DEMO_STAFF)
+
+
+def test_seeded_people_can_be_found_by_the_dashboard_search(app):
+    with app.app_context():
+        demo.seed(150, 9, NOW)
+        submissions = db.session.scalars(select(Submission)).all()
+        for s in submissions[:: len(submissions) // 5]:
+            words = f"{s.first_name[1:]} {s.email.split('@')[0][-7:]} {s.reference[:2]}"
+            page = queries.dashboard_page(queries.Filters(search=words), queries.QUEUE, False, 1)
+            expected = {o.reference for o in submissions if all(
+                w.lower() in o.search_text for w in words.split())}
+            assert s.reference in expected
+            assert {row.reference for row in page.rows} == expected
+            assert page.total == len(expected)
 
 
 def test_status_history_and_notes_match_each_submission(app):

@@ -12,14 +12,40 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    and_,
+    column,
+    func,
+    insert,
+    select,
+    table,
+    text,
+    true,
+)
 
 from ..core.flags import LIKELY_FIT
 from ..extensions import db
-from ..models import Submission
+from ..models import SEARCH_TABLE, Submission
 
 PER_PAGE = 50
 MAX_SEARCH_WORDS = 5
+#: Trigram indexes find substrings of three characters or more; shorter words are scanned for.
+MIN_INDEXED_WORD = 3
+#: SQLite's full-text index of ``search_text``: its rowid is the submission's id.
+SEARCH_INDEX = table(SEARCH_TABLE, column("rowid", Integer), column(SEARCH_TABLE))
+
+#: What the dashboard's table shows: plain values, without the answers and reasons (JSON).
+LISTED_COLUMNS = (
+    Submission.id, Submission.reference, Submission.first_name, Submission.last_name,
+    Submission.submitted_at, Submission.phq9_total, Submission.phq9_severity,
+    Submission.phq9_item9, Submission.gad7_total, Submission.adequate_failed_trials,
+    Submission.fit, Submission.urgent, Submission.awaiting_ack, Submission.alert_status,
+    Submission.needs_medical_review, Submission.review_status,
+)
 
 #: Sortable columns (the only names ``sort=`` accepts) and what each orders by.
 SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
@@ -72,7 +98,7 @@ class Filters:
 class Page:
     """One page of the dashboard table."""
 
-    rows: Sequence[Submission]
+    rows: Sequence[Row[Any]]  # LISTED_COLUMNS
     total: int
     number: int
     per_page: int
@@ -93,6 +119,42 @@ class Counts:
 
 def _like_escaped(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _contains(word: str) -> ColumnElement[bool]:
+    return Submission.search_text.like(_like_escaped(word), escape="\\")
+
+
+def _phrase(word: str) -> str:
+    """``word`` as an FTS5 string: matched as a substring by the trigram tokenizer."""
+    return '"' + word.replace('"', '""') + '"'
+
+
+def search_condition(search: str, dialect: str) -> ColumnElement[bool]:
+    """Rows whose search text contains every word of ``search``, in any case.
+
+    Words of three letters or more are looked up in a trigram index. PostgreSQL's
+    (``pg_trgm``) serves ``LIKE`` as it is. SQLite's is the FTS5 table ``SEARCH_INDEX``, asked
+    for each word as a phrase. Shorter words are matched by ``LIKE``: among the rows found,
+    or, with no longer word, in one pass over the narrow ``ix_submission_search``.
+    """
+    words = search.lower().split()[:MAX_SEARCH_WORDS]
+    if dialect != "sqlite":
+        return and_(*(_contains(word) for word in words))
+    indexed = [word for word in words if len(word) >= MIN_INDEXED_WORD]
+    short = [_contains(word) for word in words if len(word) < MIN_INDEXED_WORD]
+    if not indexed:
+        # As a subquery, the words are matched in one pass over the index; inline, SQLite
+        # would walk the queue index and fetch every row in turn.
+        return Submission.id.in_(select(Submission.id).where(*short))
+    found = select(SEARCH_INDEX.c.rowid).where(
+        SEARCH_INDEX.c[SEARCH_TABLE].match(" AND ".join(_phrase(word) for word in indexed))
+    )
+    return and_(Submission.id.in_(found), *short)
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
 
 
 def conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -116,14 +178,8 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC)
         where.append(Submission.submitted_at < end)
     if filters.search:
-        # Every word must appear: "alex testperson" finds Alex Testperson. As a subquery, the
-        # words are matched in one pass over the table; inline, SQLite would walk the queue
-        # index and fetch every row in turn (5x slower at 100,000 when few rows match).
-        words = filters.search.lower().split()[:MAX_SEARCH_WORDS]
-        matching = select(Submission.id).where(
-            *(Submission.search_text.like(_like_escaped(word), escape="\\") for word in words)
-        )
-        where.append(Submission.id.in_(matching))
+        # Every word must appear: "alex testperson" finds Alex Testperson.
+        where.append(search_condition(filters.search, _dialect()))
     return where
 
 
@@ -141,18 +197,42 @@ def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
 def dashboard_page(filters: Filters, sort: str, descending: bool, number: int) -> Page:
     """The page ``number`` (from 1; past the end gives the last page) of matching rows."""
     where = conditions(filters)
+    number = max(1, number)
+    if filters.search and _dialect() == "sqlite":
+        # SQLite finds a search's rows as a list of ids (from the FTS table, or one pass over
+        # ix_submission_search), then reads each: count them in the same pass as the page.
+        # Not on PostgreSQL: its planner picks per query, a GIN lookup for rare words or the
+        # queue order until a page is full for common ones; a total in the page query would
+        # make it read every matching row.
+        found = db.session.execute(
+            _ordered(select(Submission.id, func.count().over()).where(*where), sort, descending)
+            .limit(PER_PAGE)
+            .offset((number - 1) * PER_PAGE)
+        ).all()
+        if found or number == 1:
+            total = found[0][1] if found else 0
+            return Page(rows=_listed([id_ for id_, _ in found]), total=total, number=number,
+                        per_page=PER_PAGE)
+        # Past the end: count, then show the last page.
     total = db.session.scalar(select(func.count()).select_from(Submission).where(*where)) or 0
-    last = max(1, math.ceil(total / PER_PAGE))
-    number = min(max(1, number), last)
-    # Find the page's ids first, then load those 50 rows: the sort handles narrow tuples
-    # (often straight from an index) instead of whole rows with their JSON answers.
+    number = min(number, max(1, math.ceil(total / PER_PAGE)))
+    # Find the page's ids first, then read those rows: the sort handles narrow tuples
+    # (often straight from an index) instead of whole rows.
     ids = db.session.scalars(
         _ordered(select(Submission.id).where(*where), sort, descending)
         .limit(PER_PAGE)
         .offset((number - 1) * PER_PAGE)
     ).all()
-    loaded = {s.id: s for s in db.session.scalars(select(Submission).where(Submission.id.in_(ids)))}
-    return Page(rows=[loaded[i] for i in ids], total=total, number=number, per_page=PER_PAGE)
+    return Page(rows=_listed(ids), total=total, number=number, per_page=PER_PAGE)
+
+
+def _listed(ids: Sequence[int]) -> list[Row[Any]]:
+    """The LISTED_COLUMNS of the rows ``ids``, in that order."""
+    if not ids:
+        return []
+    rows = db.session.execute(select(*LISTED_COLUMNS).where(Submission.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id[id_] for id_ in ids]
 
 
 def queue_counts() -> Counts:
@@ -172,3 +252,17 @@ def queue_counts() -> Counts:
         )
     ).one()
     return Counts(new=new, urgent_awaiting=urgent, likely_fit_new=likely)
+
+
+def compact_search_index() -> None:
+    """After a bulk load, put the search index in its fastest form to read.
+
+    SQLite: merge the FTS5 table's b-trees into one (every search reads each of them, and
+    batches of inserts leave a dozen). PostgreSQL: move the GIN index's pending entries into
+    the index proper (searches read the pending list in full; autovacuum empties it later).
+    """
+    if _dialect() == "sqlite":
+        db.session.execute(insert(SEARCH_INDEX).values({SEARCH_TABLE: "optimize"}))
+    else:
+        db.session.execute(text("SELECT gin_clean_pending_list('ix_submission_search_trgm')"))
+    db.session.commit()
