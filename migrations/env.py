@@ -4,7 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from screening.models import SEARCH_TABLE
+from screening.models import SEARCH_TABLE, TALLY_TABLE
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -44,10 +44,11 @@ def get_metadata():
 
 
 def include_name(name, type_, parent_names):
-    """Leave SQLite's full-text search tables out of autogenerate: a migration made them,
-    and the models cannot describe them."""
+    """Leave out the tables kept by triggers (SQLite's full-text search tables, the tally):
+    migrations made them, beyond what the models describe."""
     if type_ == 'table':
-        return name != SEARCH_TABLE and not name.startswith(f'{SEARCH_TABLE}_')
+        return name not in (SEARCH_TABLE, TALLY_TABLE) and not name.startswith(
+            f'{SEARCH_TABLE}_')
     return True
 
 

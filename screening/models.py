@@ -11,9 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 
-#: SQLite's full-text index of ``Submission.search_text`` (FTS5, trigram tokenizer), kept in
-#: step by triggers. A migration made it (848782f7f769): the models cannot describe it.
+# Tables that triggers keep in step with ``submission``, made by migrations, beyond what the
+# models describe (Alembic's autogenerate leaves them alone: ``migrations/env.py``).
+#: SQLite's full-text index of ``Submission.search_text`` (FTS5, trigram tokenizer).
 SEARCH_TABLE = "submission_fts"
+#: One row: how many submissions there are (``submissions``).
+TALLY_TABLE = "submission_tally"
 
 
 def utcnow() -> dt.datetime:
