@@ -22,7 +22,7 @@ from flask.cli import AppGroup
 from sqlalchemy import insert, select
 
 from .accounts import hash_password
-from .clinician.queries import compact_search_index
+from .clinician.queries import after_bulk_load
 from .core import instruments as inst
 from .core.flags import assess
 from .core.trials import Trial
@@ -268,7 +268,7 @@ def seed(count: int, seed_value: int | None, now: dt.datetime) -> int:
         if notes:
             db.session.execute(insert(Note.__table__), notes)
         db.session.commit()
-    compact_search_index()
+    after_bulk_load()
     return count
 
 
