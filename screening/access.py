@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from .extensions import db, login_manager
 from .models import User, UserSession
@@ -136,7 +137,12 @@ def session_refusal(row: UserSession, now: dt.datetime) -> str | None:
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """The user of a live session with this token; reads only (the touch is in check_access)."""
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == hash_token(token)))
+    # The user with the session, in the same query: every staff request needs both.
+    row = db.session.scalar(
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.token_hash == hash_token(token))
+    )
     if row is None or session_refusal(row, utcnow()) is not None:
         return None
     g.user_session = row
