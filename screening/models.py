@@ -38,8 +38,9 @@ class Submission(db.Model):
     """A submitted intake: raw answers, scores, flags with reasons, and review state."""
 
     __table_args__ = (
-        # The dashboard's default order: urgent-and-unacknowledged first, then newest.
-        Index("ix_submission_queue", "awaiting_ack", "submitted_at"),
+        # The dashboard's default order: urgent-and-unacknowledged first, then newest (the id
+        # breaks ties, and lets PostgreSQL read a page's ids from the index alone).
+        Index("ix_submission_queue", "awaiting_ack", "submitted_at", "id"),
         # "New likely fits" (counted on every dashboard page) and status + fit filters, from
         # the index alone: at 100,000 rows, 75 ms of row lookups become 5 ms (BENCHMARKS.md);
         # and those filters sorted by PHQ-9 total (triage) read the first 50 entries.
