@@ -6,8 +6,8 @@ documents every column.
 
 The export writes 100,000 rows in a few seconds (issue 6), so a row is one function call over
 a tuple, with work only on the cells that need it: patient-typed text is neutralised, the
-answers and code lists are decoded, flags become ``true``/``false``; numbers and the codes our
-own code stores go through as they are.
+answers and code lists are decoded, flags become ``true``/``false``; numbers and the single
+codes our own code stores (severity, fit, status) go through as they are.
 """
 
 from __future__ import annotations
