@@ -4,6 +4,8 @@ query syntax, the index kept in step with changes and erasure, one total for all
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from screening.clinician import queries
@@ -159,3 +161,43 @@ def test_a_search_combines_with_filters_and_sorting(app, clinician):
     add_submission(app, last_name="Otherwood", phq9=(2,) * 8 + (0,))
     response = clinician.get("/clinician/?search=sortwood&status=new&sort=phq9&order=desc")
     assert table_references(response) == [high, low]
+
+
+TRICKY_PEOPLE = (
+    ("Zoë", "O'Brien"), ('Qu"ote', "Ørsted"), ("Ann-Marie", "Straße"), ("Σίσυφος", "李"),
+    ("x_y%z", "Back\\slash"), ("İlkay", "ǅemal"), ("Robin", "Samplewood"),
+)
+TEXTS = [search_text(first, last, f"p{i}@example.com", f"{i}{i}{i}{i}-{i}{i}{i}{i}")
+         for i, (first, last) in enumerate(TRICKY_PEOPLE, 2)]
+#: Words: bits of the people's search texts (to find someone), or anything printable.
+BITS = st.sampled_from(TEXTS).flatmap(
+        lambda text: st.tuples(st.integers(0, len(text) - 1), st.integers(1, 8)).map(
+            lambda cut: text[cut[0]:cut[0] + cut[1]].upper() if cut[1] % 3 == 0
+            else text[cut[0]:cut[0] + cut[1]]))
+PRINTABLE = st.text(st.characters(blacklist_categories=["Cc", "Cs", "Co", "Cn"]), min_size=1,
+                    max_size=5)
+WORDS = st.one_of(BITS, BITS, BITS, PRINTABLE)
+
+
+@pytest.fixture
+def tricky(app) -> dict[str, str]:
+    """Each stored search text, by reference."""
+    people = {}
+    for i, (first, last) in enumerate(TRICKY_PEOPLE, 2):
+        reference = f"{i}{i}{i}{i}-{i}{i}{i}{i}"
+        add_submission(app, first_name=first, last_name=last, email=f"p{i}@example.com",
+                       reference=reference)
+        people[reference] = TEXTS[i - 2]
+    return people
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(words=st.lists(WORDS, min_size=1, max_size=4))
+def test_any_search_finds_exactly_the_rows_containing_every_word(clinician, tricky, words):
+    search = " ".join(words)[:100]
+    wanted = search.lower().split()[: queries.MAX_SEARCH_WORDS]
+    expected = {ref for ref, text in tricky.items() if all(word in text for word in wanted)}
+    if not wanted:  # only spaces: no search at all
+        expected = set(tricky)
+    assert found(clinician, search) == expected
