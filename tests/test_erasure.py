@@ -7,13 +7,15 @@ import json
 
 import pytest
 from flask import Flask
+from flask_migrate import upgrade
 
+from screening import create_app
 from screening.extensions import db
 from screening.models import AuditEvent, Note, StatusChange, Submission
 
 from .auth_helpers import login, make_user
 from .clinician_helpers import add_submission, use_cheap_password_hashing
-from .conftest import csrf_token
+from .conftest import _test_config, csrf_token
 
 ADMIN = "robin.admin@example.com"
 CLINICIAN = "casey.clinician@example.com"
@@ -92,6 +94,35 @@ def test_an_admin_erases_a_submission_with_its_notes_and_history(app, reviewed):
     for content in ("erinna", "deletewell", "erinna.delete@example.com", "free text",
                     "left a message", "safe tonight"):
         assert content not in stored, content
+
+
+def test_on_sqlite_no_copy_of_an_erased_submission_is_left_in_the_database_files(
+    tmp_path, monkeypatch
+):
+    """Deleted rows, old search-index segments and the write-ahead log can all keep a
+    readable copy; after an erasure none of the files holds the person's name or email."""
+    use_cheap_password_hashing(monkeypatch)
+    database = tmp_path / "clinic.db"
+    app = create_app(_test_config(f"sqlite:///{database}"))
+    with app.app_context():
+        upgrade()
+    make_user(app, ADMIN, role="admin")
+    for number in range(30):  # neighbours, so that the erased rows share pages and segments
+        add_submission(app, first_name="Nora", last_name=f"Neighbour{number}")
+    reference = add_submission(app, first_name="Erinna", last_name="Deletewell",
+                               email="erinna.delete@example.com")
+    admin = signed_in(app, ADMIN)
+    before = b"".join(path.read_bytes() for path in tmp_path.glob("clinic.db*"))
+    assert b"Deletewell" in before  # the check below can see a leftover
+
+    assert erase(admin, reference, reason=REASON, confirm=reference).status_code == 302
+
+    left = b"".join(path.read_bytes() for path in tmp_path.glob("clinic.db*"))
+    for content in (b"Deletewell", b"deletewell", b"erinna.delete@example.com"):
+        assert content not in left, content
+    assert b"Neighbour29" in left
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_the_audit_says_who_erased_which_reference_and_why(app, reviewed):
