@@ -8,13 +8,17 @@ import re
 import threading
 
 import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
 
+from screening import create_app
 from screening.extensions import db
 from screening.intake import drafts as drafts_module
 from screening.intake.drafts import hash_token
 from screening.models import Draft, ThrottleEvent
 
-from .conftest import csrf_token, post_form
+from .clinician_helpers import add_submission
+from .conftest import _test_config, csrf_token, post_form
 from .intake_helpers import (
     STEP_KEYS,
     all_drafts,
@@ -381,3 +385,20 @@ def test_two_tabs_saving_different_steps_at_once_keep_both(make_app, client, mon
     [draft] = all_drafts(make_app())
     assert draft.data["about"]["first_name"] == "Robin"
     assert draft.data["gad7"]["gad7_1"] == 3
+
+
+def test_drafts_purge_gives_sqlite_the_statistics_its_query_planner_needs(tmp_path):
+    app = create_app(_test_config(f"sqlite:///{tmp_path / 'clinic.db'}"))
+    with app.app_context():
+        upgrade()
+    for _ in range(3):
+        add_submission(app)
+
+    result = app.test_cli_runner().invoke(args=["drafts", "purge"])
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        analysed = set(db.session.scalars(
+            text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'submission'")))
+        db.engine.dispose()
+    assert {"ix_submission_queue", "ix_submission_status_fit_phq9"} <= analysed
