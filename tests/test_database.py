@@ -161,6 +161,39 @@ def test_only_the_intake_page_views_start_without_the_write_lock(app):
         assert reads_only() is False  # commands and background work write
 
 
+def test_page_views_read_without_a_transaction_on_postgresql_and_saves_keep_one(app):
+    """PostgreSQL: a page view's one SELECT runs on its own (no BEGIN/ROLLBACK round trips),
+    and the same pooled connection is transactional again for the next save. SQLite: both
+    run in a transaction (the page view's a deferred one, see the test above)."""
+    with app.app_context():
+        engine: Engine = db.engine
+    postgresql = engine.dialect.name == "postgresql"
+    seen: list[tuple[str, bool]] = []
+
+    def after_execute(conn, _cursor, _statement, *_args):  # type: ignore[no-untyped-def]
+        if has_request_context() and request.blueprint == "intake":
+            raw = conn.connection.dbapi_connection
+            in_transaction = (raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+                              if postgresql else raw.in_transaction)
+            seen.append((request.method, in_transaction))
+
+    event.listen(engine, "after_cursor_execute", after_execute)
+    try:
+        patient = app.test_client()
+        walk_to(patient, "phq9")
+        seen.clear()
+        for _ in range(2):  # a view then a save, twice: the pooled connection goes back and forth
+            patient.get("/intake/about")
+            assert post_form(patient, "/intake/about", valid_steps()["about"]).status_code == 302
+    finally:
+        event.remove(engine, "after_cursor_execute", after_execute)
+
+    assert {method for method, _ in seen} == {"GET", "POST"}
+    assert all(in_transaction for method, in_transaction in seen if method == "POST")
+    assert all(in_transaction is not postgresql for method, in_transaction in seen
+               if method == "GET")
+
+
 # --- a writer holding the lock ------------------------------------------------------------------
 
 
