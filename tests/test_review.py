@@ -11,8 +11,9 @@ from screening.clinician import review
 from screening.core import instruments as inst
 from screening.core.trials import Trial
 from screening.extensions import db
-from screening.models import AuditEvent, Note, StatusChange
+from screening.models import AuditEvent, Note, StatusChange, Submission, User
 
+from .auth_helpers import make_user
 from .clinician_helpers import (
     add_submission,
     get_submission,
@@ -154,6 +155,24 @@ def test_status_moves_along_the_path_recording_who_and_when(app, clinician):
     events = audit_events(app, "change_status")
     assert [(e.details["old"], e.details["new"]) for e in events][0] == ("new", "in_review")
     assert len(events) == 5
+
+
+def test_after_a_change_the_loaded_submission_shows_the_new_state(app):
+    """The session keeps values after a commit, so the conditional UPDATEs must also update
+    the object already loaded: a page rendered after the change shows it."""
+    reference = add_submission(app, phq9=(3, 3, 3, 3, 3, 3, 3, 3, 1))
+    user_id = make_user(app)
+    now = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        submission = db.session.scalar(
+            db.select(Submission).where(Submission.reference == reference))
+        review.acknowledge(submission, "Phoned, safe tonight.", user, now)
+        review.change_status(submission, "new", "in_review", user, now)
+        assert submission.awaiting_ack is False
+        assert submission.acknowledged_at == now
+        assert submission.review_status == "in_review"
+        assert review.allowed_moves(submission) == review.TRANSITIONS["in_review"]
 
 
 def test_allowed_moves_are_defined_plainly():

@@ -89,12 +89,12 @@ def change_status(
             f" “{STATUS_LABELS.get(new, new)}”."
         )
     # Conditional on the status still being the one checked, so that of two concurrent
-    # changes from the same page only one applies.
+    # changes from the same page only one applies. The loaded object is updated too (the
+    # session keeps values after commit: see extensions.py).
     moved = db.session.execute(
         update(Submission)
         .where(Submission.id == submission.id, Submission.review_status == expected)
         .values(review_status=new)
-        .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
         db.session.rollback()
@@ -137,7 +137,6 @@ def acknowledge(submission: Submission, note: str, user: User, now: dt.datetime)
             acknowledged_by_id=user.id,
             acknowledgement_note=note,
         )
-        .execution_options(synchronize_session=False)
     ).rowcount
     if done != 1:
         db.session.rollback()
