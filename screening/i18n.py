@@ -53,8 +53,6 @@ def lazy_gettext(message: str, **variables: Any) -> LazyString:
     return LazyString(gettext, message, **variables)
 
 
-_l = lazy_gettext
-
 
 @pass_eval_context
 def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:

@@ -144,3 +144,25 @@ def test_a_translation_file_is_all_a_spanish_version_needs(make_app, tmp_path):
     assert "Little interest or pleasure in doing things" not in page
     errors = post_form(client, "/intake/phq9", {}).get_data(as_text=True)
     assert "Elija una respuesta para la pregunta 1." in errors
+
+
+def test_each_request_uses_its_own_locale_and_nothing_outlives_it(make_app, tmp_path):
+    """Translations are looked up once per request and forgotten at its end: a change of
+    locale shows on the next request, and code outside a request is not translated."""
+    from screening import i18n
+
+    catalog = Catalog(locale="es")
+    catalog.add("Save and continue", SPANISH["Save and continue"])
+    (tmp_path / "es" / "LC_MESSAGES").mkdir(parents=True)
+    with open(tmp_path / "es" / "LC_MESSAGES" / "messages.mo", "wb") as mo:
+        write_mo(mo, catalog)
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(tmp_path))
+    client = app.test_client()
+    assert "Save and continue" in client.get("/intake/consent").get_data(as_text=True)
+    app.extensions["babel"].locale_selector = lambda: "es"
+    assert "Guardar y continuar" in client.get("/intake/consent").get_data(as_text=True)
+    assert i18n.gettext("Save and continue") == "Save and continue"  # no request any more
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert i18n.gettext("Save and continue") == "Guardar y continuar"
+        assert str(i18n.lazy_gettext("Save and continue")) == "Guardar y continuar"
