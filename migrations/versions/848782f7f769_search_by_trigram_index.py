@@ -11,8 +11,8 @@ index entries, twice per page (the count, then the page). A trigram index answer
   update and delete, the patient's erasure included.
 
 Later migrations that recreate the ``submission`` table on SQLite (Alembic's batch "move
-and copy") drop its triggers with it: create them again there (``tests/test_search.py``
-fails if search falls out of step).
+and copy") drop its triggers with it: create them again there
+(``tests/test_dashboard_search.py`` fails if search falls out of step).
 
 Revision ID: 848782f7f769
 Revises: ee21095ebb00
