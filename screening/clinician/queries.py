@@ -238,12 +238,14 @@ def _count(where: list[ColumnElement[bool]]) -> int:
 
 
 def _listed(ids: Sequence[int]) -> list[Row[Any]]:
-    """The LISTED_COLUMNS of the rows ``ids``, in that order."""
+    """The LISTED_COLUMNS of the rows ``ids`` that still exist, in that order."""
     if not ids:
         return []
     rows = db.session.execute(select(*LISTED_COLUMNS).where(Submission.id.in_(ids)))
     by_id = {row.id: row for row in rows}
-    return [by_id[id_] for id_ in ids]
+    # On PostgreSQL each query sees what was committed before it: a submission erased after
+    # the ids were read has no row any more (the page is then one short, not an error).
+    return [by_id[id_] for id_ in ids if id_ in by_id]
 
 
 def queue_counts() -> Counts:
