@@ -1,5 +1,5 @@
-"""The migrations build what the models describe, and the search migration indexes the rows a
-clinic already has."""
+"""The migrations build what the models describe, and the search index and the tally take in
+the rows a clinic already has."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .clinician_helpers import add_submission
 from .conftest import TEST_DATABASE_URL, _postgres_test_database, _test_config
 
 BEFORE_SEARCH_INDEX = "ee21095ebb00"
+BEFORE_TALLY = "848782f7f769"
 
 
 def test_the_models_and_the_migrations_agree(app):
@@ -58,5 +59,26 @@ def test_the_search_index_covers_rows_stored_before_it(fresh_database):
         upgrade()
         check()
     assert references_found(app, "samplewood") == {robin, rowan, drew}
+    with app.app_context():
+        db.engine.dispose()
+
+
+def dashboard_total(app) -> int:
+    with app.app_context():
+        return queries.dashboard_page(queries.Filters(), queries.QUEUE, False, 1).total
+
+
+def test_the_tally_counts_rows_stored_before_it(fresh_database):
+    app = create_app(_test_config(fresh_database))
+    with app.app_context():
+        upgrade()
+        downgrade(revision=BEFORE_TALLY)
+    for _ in range(3):
+        add_submission(app)
+    with app.app_context():
+        upgrade()
+    assert dashboard_total(app) == 3
+    add_submission(app)
+    assert dashboard_total(app) == 4
     with app.app_context():
         db.engine.dispose()
