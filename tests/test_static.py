@@ -3,9 +3,15 @@ headers; HTML pages never compressed (BREACH); the compressed copies made once p
 
 from __future__ import annotations
 
+import errno
 import gzip
 import http.client
+import logging
+import os
+import stat
+import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -160,6 +166,120 @@ def test_workers_starting_together_share_one_complete_copy(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == [
         "a.css", "a.css.br", "a.css.gz", "b.js", "b.js.br", "b.js.gz"]
     assert [p.name for p in builds.iterdir()] == [folder.name]  # no half-made folder left
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_copies_are_readable_by_every_user_not_only_the_one_that_made_them(tmp_path):
+    # A folder left 0700 by a root cron job or `sudo flask ...` would stop the service's user.
+    source = write_files(tmp_path / "static", {"a.css": CSS})
+    write_files(source / "icons", {"b.svg": "<svg></svg>\n" * 100})
+    (source / "a.css").chmod(0o600)
+    folder = compressed_copy(source, tmp_path / "builds")
+    assert mode(folder) == 0o755
+    assert mode(folder / "icons") == 0o755
+    for name in ["a.css", "a.css.gz", "a.css.br", "icons/b.svg", "icons/b.svg.gz"]:
+        assert mode(folder / name) == 0o644, name
+
+
+def test_half_made_folders_left_by_a_killed_process_are_removed(tmp_path):
+    source = write_files(tmp_path / "static", {"a.css": CSS})
+    builds = tmp_path / "builds"
+    old_version = compressed_copy(source, builds)
+    stale = write_files(builds / ".building-killed", {"a.css": CSS})
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    in_progress = write_files(builds / ".building-now", {"a.css": CSS})
+
+    (source / "a.css").write_text(CSS + "p { margin: 1em; }\n")
+    new_version = compressed_copy(source, builds)
+    # The previous version's folder stays: a worker finishing a graceful restart may use it.
+    assert sorted(p.name for p in builds.iterdir()) == sorted(
+        [old_version.name, new_version.name, in_progress.name])
+
+
+# --- compression can never stop the app from serving ----------------------------------------
+
+
+@pytest.fixture
+def builds(tmp_path) -> Path:
+    return tmp_path / "builds"
+
+
+@pytest.fixture
+def app_with_builds(make_app, builds):
+    return make_app(STATIC_COMPRESSED_FOLDER=str(builds))
+
+
+def assert_served_plain(client, caplog) -> None:
+    """app.css comes whole and uncompressed, with the usual headers, and one warning said why."""
+    with caplog.at_level(logging.WARNING, logger="screening.static_files"):
+        for _ in range(2):
+            response = fetch(client, "/static/app.css", BROWSER_ACCEPTS)
+            assert response.status_code == 200
+            assert "Content-Encoding" not in response.headers
+            assert response.get_data() == (STATIC / "app.css").read_bytes()
+            assert response.mimetype == "text/css"
+            assert_secure_headers(response)
+        assert client.get("/").status_code == 200
+    warnings = [r for r in caplog.records if r.name == "screening.static_files"]
+    assert len(warnings) == 1
+    assert "served uncompressed" in warnings[0].getMessage()
+
+
+def test_an_unreadable_compressed_folder_falls_back_to_plain_files(
+    app_with_builds, builds, caplog, monkeypatch
+):
+    # As a static change followed by `sudo flask db upgrade` used to leave it: a folder of the
+    # current version that the service's user may not read.
+    folder = compressed_copy(STATIC, builds)
+    folder.chmod(0o000)
+    try:
+        if os.geteuid() == 0:
+            # root reads a 0000 folder regardless (the tests run as root here), so listing it
+            # is made to fail as it would for the service's user; other folders list as usual.
+            scandir = os.scandir
+
+            def refused(path="."):
+                if Path(path).resolve().is_relative_to(folder.resolve()):
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+                return scandir(path)
+
+            monkeypatch.setattr(os, "scandir", refused)
+        assert_served_plain(app_with_builds.test_client(), caplog)
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_read_only_instance_folder_falls_back_to_plain_files(
+    app_with_builds, builds, caplog, monkeypatch
+):
+    builds.mkdir()
+    builds.chmod(0o555)
+    try:
+        if os.geteuid() == 0:
+            # root may write to a 0555 folder, so making the scratch folder fails as a
+            # read-only disk makes it fail.
+            def read_only(*_args, **_kwargs):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(builds))
+
+            monkeypatch.setattr(tempfile, "mkdtemp", read_only)
+        assert_served_plain(app_with_builds.test_client(), caplog)
+    finally:
+        builds.chmod(0o755)
+    assert list(builds.iterdir()) == []
+
+
+def test_cli_commands_make_no_compressed_copies(app_with_builds, builds):
+    # A cron job or `flask db upgrade`, perhaps as root: only a serving process writes them.
+    result = app_with_builds.test_cli_runner().invoke(args=["drafts", "purge"])
+    assert result.exit_code == 0, result.output
+    assert not builds.exists()
+    assert fetch(app_with_builds.test_client(), "/static/app.css", "gzip").headers[
+        "Content-Encoding"] == "gzip"
+    assert len(list(builds.iterdir())) == 1
 
 
 # --- under gunicorn, as a browser fetches it ---------------------------------------------------
