@@ -1,13 +1,23 @@
 """Database engine set-up: SQLite tuned for several worker processes; patient page views that
-read without waiting or round trips they do not need."""
+read without waiting or round trips they do not need. And the maintenance both databases need
+after a bulk load, an erasure or a daily purge, each step in one place."""
 
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import column, event, insert, table, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
+from .models import SEARCH_TABLE
+
+#: SQLite's FTS5 table of ``submission.search_text``, for its commands (``optimize``).
+SEARCH_INDEX_COMMANDS = table(SEARCH_TABLE, column(SEARCH_TABLE))
+#: PostgreSQL's trigram index of ``submission.search_text``.
+SEARCH_INDEX_POSTGRESQL = "ix_submission_search_trgm"
+#: Rows ANALYZE samples from each SQLite index: enough for the planner, and well under a
+#: second at 100,000 submissions instead of a read of every index.
+SQLITE_ANALYSIS_LIMIT = 1000
 
 # Long enough to ride out a burst of writers from other workers, short enough to fail visibly.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -87,3 +97,64 @@ def init_app(app: Flask) -> None:
             _configure_sqlite(engine)
         elif engine.dialect.name == "postgresql":
             _configure_postgresql(engine)
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def compact_search_index() -> None:
+    """The search index in its fastest form to read (commits).
+
+    SQLite: the FTS5 b-trees merged into one (every search reads each; batches of inserts
+    leave a dozen), which also drops the trigrams of deleted rows kept in older ones.
+    PostgreSQL: the GIN index takes in its pending entries (searches read them all); this
+    needs the index's owner, as migrations do.
+    """
+    if _dialect() == "sqlite":
+        db.session.execute(insert(SEARCH_INDEX_COMMANDS).values({SEARCH_TABLE: "optimize"}))
+    else:
+        db.session.execute(
+            text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"),
+            {"index": SEARCH_INDEX_POSTGRESQL},
+        )
+    db.session.commit()
+
+
+def refresh_statistics() -> None:
+    """Fresh query planner statistics, after a bulk load or a day's changes.
+
+    Without them SQLite guesses: it sorted 10,000 new submissions to show the dashboard's 50
+    instead of walking the queue order. PostgreSQL's autovacuum analyses too, but only once
+    enough rows have changed.
+    """
+    if _dialect() == "sqlite":
+        # Outside any transaction (nothing to roll back); the limit is per connection.
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
+            cursor.execute("ANALYZE")
+        finally:
+            connection.close()
+    else:
+        db.session.execute(text("ANALYZE submission"))
+        db.session.commit()
+
+
+def checkpoint_wal() -> bool:
+    """On SQLite, copy the write-ahead log into the database and empty it; False if another
+    connection's read kept it from finishing. Nothing to do on PostgreSQL.
+
+    Until a checkpoint the log keeps the old versions of changed pages, deleted rows included.
+    """
+    if _dialect() != "sqlite":
+        return True
+    connection = db.engine.raw_connection()  # a checkpoint runs outside any transaction
+    try:
+        busy, _log_pages, _moved_pages = connection.cursor().execute(
+            "PRAGMA wal_checkpoint(TRUNCATE)"
+        ).fetchone()
+    finally:
+        connection.close()
+    return busy == 0

@@ -21,8 +21,8 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import insert, select
 
+from . import database
 from .accounts import hash_password
-from .clinician.queries import after_bulk_load
 from .core import instruments as inst
 from .core.flags import assess
 from .core.trials import Trial
@@ -268,7 +268,10 @@ def seed(count: int, seed_value: int | None, now: dt.datetime) -> int:
         if notes:
             db.session.execute(insert(Note.__table__), notes)
         db.session.commit()
-    after_bulk_load()
+    # Without statistics SQLite sorted all the new rows to show 50; the search index is left
+    # in a dozen pieces by the batches.
+    database.compact_search_index()
+    database.refresh_statistics()
     return count
 
 

@@ -20,10 +20,8 @@ from sqlalchemy import (
     and_,
     column,
     func,
-    insert,
     select,
     table,
-    text,
     true,
 )
 
@@ -265,22 +263,3 @@ def queue_counts() -> Counts:
         )
     ).one()
     return Counts(new=new, urgent_awaiting=urgent, likely_fit_new=likely)
-
-
-def after_bulk_load() -> None:
-    """After a bulk load (``flask demo seed``): fresh planner statistics, and the search index
-    in its fastest form to read.
-
-    Without statistics SQLite guesses: it sorted all 10,000 new submissions to show 50 of
-    them instead of walking the queue order. Its FTS5 b-trees are merged into one (every search
-    reads each; batches of inserts leave a dozen); PostgreSQL's GIN index takes its pending
-    entries in (searches read the pending list in full). Autovacuum would do PostgreSQL's part
-    later.
-    """
-    if _dialect() == "sqlite":
-        db.session.execute(insert(SEARCH_INDEX).values({SEARCH_TABLE: "optimize"}))
-        db.session.execute(text("ANALYZE"))
-    else:
-        db.session.execute(text("SELECT gin_clean_pending_list('ix_submission_search_trgm')"))
-        db.session.execute(text("ANALYZE submission"))
-    db.session.commit()
