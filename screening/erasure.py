@@ -6,21 +6,23 @@ which reference, when and why — never what the submission said.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select, text
+from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from . import audit
+from . import audit, database
 from .access import admin_required
 from .extensions import db
-from .models import SEARCH_TABLE, Submission, User
+from .models import Submission, User
 
 bp = Blueprint("clinician_erase", __name__, url_prefix="/clinician")
+log = logging.getLogger(__name__)
 
 MAX_REASON = 1000
 #: A reference is "ABCD-EFGH"; anything much longer is not one.
@@ -50,23 +52,25 @@ def erase_submission(submission: Submission, reason: str, user: User) -> None:
 
 
 def _scrub_sqlite_leftovers() -> None:
-    """On SQLite, leave no readable copy of the erased rows in the database files.
+    """On SQLite, leave no readable copy of the erased rows in the database files if it can.
 
     ``secure_delete`` (``database.py``) zeroes the freed pages, but the search index keeps
     the person's trigrams in older segments until they are merged, and the write-ahead log
     keeps old page versions until a checkpoint. Both are done now (about 0.5 s at 100,000
-    submissions). A checkpoint cannot finish while another worker is mid-read; the log is
-    then overwritten by later checkpoints. PostgreSQL's VACUUM (autovacuum) does the same.
+    submissions). A checkpoint cannot finish while another connection is mid-read: the old
+    pages may then stay in the log file until a later erasure's checkpoint empties it (later
+    writes overwrite the log from its start, not necessarily all of it). PostgreSQL leaves
+    dead rows to (auto)vacuum, which frees their space without overwriting it
+    (docs/security.md).
     """
     if db.engine.dialect.name != "sqlite":
         return
-    db.session.execute(text(f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}) VALUES ('optimize')"))
-    db.session.commit()
-    connection = db.engine.raw_connection()  # a checkpoint runs outside any transaction
-    try:
-        connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
+    database.compact_search_index()
+    if not database.checkpoint_wal():
+        # Names neither the patient nor the reference: the log may be kept for longer.
+        log.warning("After an erasure, the SQLite write-ahead log was in use by another "
+                    "connection and was not emptied: it may hold old pages until the next "
+                    "erasure's checkpoint.")
 
 
 class EraseForm(FlaskForm):
