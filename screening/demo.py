@@ -158,7 +158,7 @@ def submission_row(
         list(STATUS_PATHS), weights=(10, 25, 25, 15, 10, 15)
     )[0]
     acknowledged = result.urgent and age >= UNACKNOWLEDGED_WITHIN
-    return {
+    row = {
         "reference": reference,
         "draft_token_hash": f"{rng.getrandbits(256):064x}",
         "submitted_at": submitted_at,
@@ -187,13 +187,16 @@ def submission_row(
         "safety": safety,
         **flag_columns(result, answers),
         "review_status": status,
-        "awaiting_ack": result.urgent and not acknowledged,
         "acknowledged_at": submitted_at + dt.timedelta(hours=rng.randrange(1, 24))
         if acknowledged else None,
         "acknowledged_by_id": rng.choice(staff_ids) if acknowledged else None,
         "acknowledgement_note": ACK_NOTE if acknowledged else None,
         "alert_status": None,
     }
+    # flag_columns gives the state of a new submission (an urgent one awaits acknowledgement);
+    # the older urgent ones here have been acknowledged since.
+    row["awaiting_ack"] = result.urgent and not acknowledged
+    return row
 
 
 def _follow_ups(

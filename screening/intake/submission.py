@@ -42,7 +42,9 @@ def trials_from(data: dict[str, Any]) -> list[Trial]:
 
 
 def flag_columns(result: Assessment, answers: Mapping[str, int]) -> dict[str, Any]:
-    """The Submission columns derived by the rules: totals, bands, flags, reasons, rule set.
+    """The Submission columns derived by the rules (totals, bands, flags, reasons, rule set),
+    and ``awaiting_ack`` as it starts: not a rule result but the review state of a new
+    submission, which a caller storing a later state (the demo seeder) sets after these.
 
     The intake, the demo seeder and the tests all store these, so a new stored flag is one edit.
     """
