@@ -51,6 +51,8 @@ def test_seed_stores_flags_the_real_rules_give(app):
             assert not s.awaiting_ack or s.urgent
             if s.urgent and not s.awaiting_ack:
                 assert s.acknowledged_at and s.acknowledged_by_id and s.acknowledgement_note
+            if s.acknowledged_at:
+                assert not s.awaiting_ack
             assert s.submitted_at <= NOW
             assert NOW - s.submitted_at <= dt.timedelta(days=demo.SPREAD_DAYS)
 
