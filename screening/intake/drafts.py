@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from werkzeug.datastructures import MultiDict
 
 from .. import throttle
@@ -60,8 +60,16 @@ def find_draft(token: str | None, now: dt.datetime, *, lock: bool = False) -> Dr
     """
     if not token or len(token) > 100:
         return None
-    query = select(Draft).where(Draft.token_hash == hash_token(token), Draft.expires_at > now)
-    return db.session.scalar(query.with_for_update() if lock else query)
+    query = _FIND_FOR_UPDATE if lock else _FIND
+    return db.session.scalar(query, {"token_hash": hash_token(token), "now": now})
+
+
+# Built once: every patient request looks its draft up, and building the statement (and its
+# cache key) each time was a tenth of the request's SQLAlchemy work.
+_FIND = select(Draft).where(
+    Draft.token_hash == bindparam("token_hash"), Draft.expires_at > bindparam("now")
+)
+_FIND_FOR_UPDATE = _FIND.with_for_update()
 
 
 def save_step(draft: Draft, step: str, values: dict[str, Any], now: dt.datetime) -> None:
