@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from ..auth_helpers import PASSWORD, make_user
 from ..clinician_helpers import add_submission, use_cheap_password_hashing
 from .conftest import DESKTOP, PHONE, LiveServer, Pages
-from .walk import axe_violations
+from .walk import Audit
 
 pytestmark = pytest.mark.browser
 
@@ -29,22 +29,6 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-
-
-class Audit:
-    def __init__(self) -> None:
-        self.failures: dict[str, str] = {}
-        self.checked: list[str] = []
-
-    def __call__(self, page: Page, label: str) -> None:
-        page.wait_for_load_state()
-        self.checked.append(label)
-        report = axe_violations(page)
-        if report:
-            self.failures[label] = report
-
-    def assert_clean(self) -> None:
-        assert not self.failures, "\n\n".join(f"== {k}\n{v}" for k, v in self.failures.items())
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS.values(), ids=VIEWPORTS.keys())

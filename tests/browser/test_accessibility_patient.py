@@ -17,7 +17,7 @@ from screening.intake import drafts
 
 from ..intake_helpers import valid_steps
 from .conftest import DESKTOP, PHONE, Pages, serve
-from .walk import answer, axe_violations, save_and_continue, send_answers, start, walk_intake
+from .walk import Audit, answer, save_and_continue, send_answers, start, walk_intake
 
 pytestmark = pytest.mark.browser
 
@@ -33,24 +33,6 @@ INVALID = {
     "treatment": {"trials-0-medication": "Examplezepam", "other_ketamine": "yes"},
     "health": {},
 }
-
-
-class Audit:
-    """Runs axe on each page shown and keeps the reports of pages that fail."""
-
-    def __init__(self) -> None:
-        self.checked: list[str] = []
-        self.failures: dict[str, str] = {}
-
-    def __call__(self, page: Page, label: str) -> None:
-        page.wait_for_load_state()
-        self.checked.append(label)
-        report = axe_violations(page)
-        if report:
-            self.failures[label] = report
-
-    def assert_clean(self) -> None:
-        assert not self.failures, "\n\n".join(f"== {k}\n{v}" for k, v in self.failures.items())
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS.values(), ids=VIEWPORTS.keys())

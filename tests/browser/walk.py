@@ -68,6 +68,24 @@ def axe_violations(page: Page) -> str:
     return results.generate_report() if results.violations_count else ""
 
 
+class Audit:
+    """Runs axe on each page shown and keeps the reports of pages that fail."""
+
+    def __init__(self) -> None:
+        self.checked: list[str] = []
+        self.failures: dict[str, str] = {}
+
+    def __call__(self, page: Page, label: str) -> None:
+        page.wait_for_load_state()
+        self.checked.append(label)
+        report = axe_violations(page)
+        if report:
+            self.failures[label] = report
+
+    def assert_clean(self) -> None:
+        assert not self.failures, "\n\n".join(f"== {k}\n{v}" for k, v in self.failures.items())
+
+
 def focus_outline(page: Page) -> dict[str, Any] | None:
     """How the focused element shows focus: outline width and style, and any box-shadow."""
     return page.evaluate(
