@@ -35,8 +35,9 @@ def serve(url: str) -> None:
     sys.path.insert(0, str(BENCH))
     from loadgen import csrf_token
 
-    from screening import accounts, create_app
+    from screening import create_app
     from screening.extensions import db
+    from screening.staff import accounts
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "ab-only-key",
                       "SESSION_COOKIE_SECURE": False})

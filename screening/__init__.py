@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, backup, cli, database, erasure, errors, health, i18n, security, static_files
+from . import clinician, demo, intake, staff, web
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,34 +37,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
     _load_secret_key(app)
 
-    # Inside the proxy fix, so that static responses too know whether the request was HTTPS.
-    static_files.init_app(app)
-    if app.config["TRUSTED_PROXIES"]:
-        n = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
     db.init_app(app)
-    database.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=lambda: "en")
-    i18n.init_app(app)
-
-    from .clinician import bp as clinician_bp
-    from .clinician.auth import bp as clinician_auth_bp
-    from .intake import bp as intake_bp
-
-    app.register_blueprint(intake_bp)
-    app.register_blueprint(clinician_bp)
-    app.register_blueprint(clinician_auth_bp)
-    app.register_blueprint(erasure.bp)
-    access.init_app(app)
-    security.init_app(app)
-    errors.init_app(app)
-    health.init_app(app)
-    backup.init_app(app)
-    cli.init_app(app)
+    web.init_app(app)
+    intake.init_app(app)
+    staff.init_app(app)
+    clinician.init_app(app)
+    demo.init_app(app)
     return app
 
 

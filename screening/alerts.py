@@ -3,6 +3,9 @@
 Sent after the submission is committed, from a background thread with a timeout, so a slow
 or failing mail server never delays or loses a submission. The outcome is stored in
 ``Submission.alert_status`` ("sent" or "failed") for the dashboard to show.
+
+It may import ``screening.core``, ``screening.clock``, ``screening.extensions``,
+``screening.models``, ``screening.web`` and ``screening.audit``.
 """
 
 from __future__ import annotations

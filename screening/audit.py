@@ -1,16 +1,21 @@
-"""The append-only audit trail. Records who did what to which record — never patient answers."""
+"""The append-only audit trail. Records who did what to which record — never patient answers.
+
+It may import ``screening.clock``, ``screening.extensions``, ``screening.models`` and
+``screening.web``.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
 
-from .clientaddr import client_address
+from .clock import utcnow
 from .extensions import db
 from .models import AuditEvent
+from .web.clientaddr import client_address
 
 
 def record(
@@ -30,7 +35,7 @@ def record(
     if user is None and current_user and current_user.is_authenticated:
         user = current_user
     event = AuditEvent(
-        at=dt.datetime.now(dt.UTC),
+        at=utcnow(),
         user_id=getattr(user, "id", None),
         user_email=getattr(user, "email", None) or email,
         action=action,
@@ -41,3 +46,12 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A staff member as plain values, for an event recorded after the request's database
+    session has closed (a streamed export's end), when the User object can't be read."""
+
+    id: int
+    email: str

@@ -1,5 +1,8 @@
 """Default settings. Overridden by ``instance/config.py``, then ``SCREENING_*`` environment
-variables (and ``DATABASE_URL``), then a test config."""
+variables (and ``DATABASE_URL``), then a test config.
+
+It imports nothing else of ``screening``.
+"""
 
 from datetime import timedelta
 

@@ -3,6 +3,10 @@
 Every row is made up (names from an obviously fake list, example.com addresses, 555-01xx
 phone numbers) and scored by the real ``screening.core.flags.assess``, so its flags, totals
 and reasons are exactly what the intake would have stored for those answers.
+
+It may import ``screening.core``, ``screening.clock``, ``screening.extensions``,
+``screening.models``, ``screening.web``, ``screening.staff`` and ``screening.intake``: it is a
+command at the top, beside the app factory.
 """
 
 from __future__ import annotations
@@ -21,14 +25,16 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import insert, select
 
-from . import database
-from .accounts import hash_password
+from .clock import utcnow
 from .core import instruments as inst
+from .core import references
 from .core.flags import assess
 from .core.trials import Trial
 from .extensions import db
-from .intake.submission import REFERENCE_ALPHABET, REFERENCE_LENGTH, flag_columns, search_text
+from .intake.submission import flag_columns, search_text
 from .models import Note, StatusChange, Submission, User
+from .staff.accounts import hash_password
+from .web import database
 
 BATCH_SIZE = 5_000
 MAX_COUNT = 1_000_000
@@ -122,8 +128,7 @@ def _trials(rng: random.Random) -> list[Trial]:
 
 def _reference(rng: random.Random, taken: set[str]) -> str:
     while True:
-        code = "".join(rng.choices(REFERENCE_ALPHABET, k=REFERENCE_LENGTH))
-        reference = f"{code[:4]}-{code[4:]}"
+        reference = references.new_reference(rng.choice)
         if reference not in taken:
             taken.add(reference)
             return reference
@@ -293,7 +298,7 @@ def seed_command(count: int, seed_value: int | None, yes: bool) -> None:
             abort=True,
         )
     started = time.perf_counter()
-    seed(count, seed_value, dt.datetime.now(dt.UTC))
+    seed(count, seed_value, utcnow())
     click.echo(f"Added {count} synthetic submissions in {time.perf_counter() - started:.1f} s.")
 
 

@@ -1,4 +1,7 @@
-"""The Flask extension objects, created unbound and attached in ``create_app``."""
+"""The Flask extension objects, created unbound and attached in ``create_app``.
+
+It imports nothing else of ``screening``.
+"""
 
 import datetime as dt
 

@@ -7,8 +7,8 @@ from urllib.parse import quote
 from flask import Flask
 from flask.testing import FlaskClient
 
-from screening import accounts
 from screening.extensions import db
+from screening.staff import accounts
 
 from .conftest import csrf_token
 

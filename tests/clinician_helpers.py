@@ -11,13 +11,13 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
-from screening import accounts
 from screening.core import instruments as inst
 from screening.core.flags import assess
 from screening.core.trials import Trial
 from screening.extensions import db
 from screening.intake.submission import flag_columns, search_text
 from screening.models import Submission
+from screening.staff import passwords
 
 from .auth_helpers import login, make_user
 
@@ -109,4 +109,4 @@ def get_submission(app: Flask, reference: str) -> Submission:
 
 def use_cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sign-in is not under test here: hash with small argon2 costs to keep the suite quick."""
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))

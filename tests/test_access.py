@@ -11,16 +11,16 @@ from sqlalchemy import event
 from werkzeug.exceptions import Forbidden
 from werkzeug.routing import IntegerConverter, Rule, UUIDConverter
 
-from screening import accounts
-from screening.access import (
+from screening.extensions import db
+from screening.staff import accounts
+from screening.staff.sessions import (
     PASSWORD_CHANGE_ENDPOINTS,
     Staff,
     admin_required,
     is_public,
     is_safe_next,
 )
-from screening.errors import forget_user
-from screening.extensions import db
+from screening.web.errors import forget_user
 
 from .auth_helpers import login, make_user
 
@@ -29,7 +29,7 @@ from .auth_helpers import login, make_user
 PUBLIC = {
     "static",
     "healthz",
-    "clinician_auth.login",
+    "staff.login",
     "intake.start",
     "intake.crisis",
     "intake.step",
@@ -104,7 +104,7 @@ def test_signed_in_staff_reach_their_routes_and_clinicians_not_admin_ones(app, r
     email = ADMIN if role == "admin" else CLINICIAN
     make_user(app, email, role=role)
     admin_only = {e for e, view in app.view_functions.items() if getattr(view, "admin_only", 0)}
-    assert "clinician_auth.audit" in admin_only
+    assert "staff.audit" in admin_only
     for endpoint, method, url in routes(app):
         if endpoint in PUBLIC:
             continue
@@ -116,7 +116,7 @@ def test_signed_in_staff_reach_their_routes_and_clinicians_not_admin_ones(app, r
             assert response.status_code == 403, (endpoint, method, response.status_code)
         else:
             assert response.status_code not in (401, 403), (endpoint, method, url)
-            assert not is_sent_to_sign_in(response) or endpoint == "clinician_auth.logout"
+            assert not is_sent_to_sign_in(response) or endpoint == "staff.logout"
             assert response.status_code < 500, (endpoint, method, url)
 
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from screening import accounts
-from screening.access import start_session
 from screening.extensions import db
 from screening.models import User, UserSession
+from screening.staff import accounts, passwords
+from screening.staff.sessions import start_session
 
 EMAIL = "casey.clinician@example.com"
 NOW = dt.datetime(2025, 3, 4, 10, 0, tzinfo=dt.UTC)
@@ -42,7 +42,7 @@ def test_the_same_password_hashes_differently_each_time(app):
     [(11, "at least 12"), (12, None), (128, None), (256, None), (257, "at most 256")],
 )
 def test_password_length_is_the_only_rule(length, problem):
-    found = accounts.password_problem("a" * length)
+    found = passwords.problem("a" * length)
     assert (found is None) if problem is None else (problem in found)
 
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
-from screening import accounts
 from screening.extensions import db
 from screening.models import AuditEvent, ThrottleEvent, User, UserSession
+from screening.staff import accounts
 
 from .auth_helpers import PASSWORD, login, make_user
 from .conftest import csrf_token, post_form

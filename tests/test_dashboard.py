@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import delete, select
 
 from screening.clinician import queries
+from screening.clinician.erasure import erase_submission
 from screening.core.trials import Trial
-from screening.erasure import erase_submission
 from screening.extensions import db
 from screening.models import Submission, User
 
@@ -237,6 +237,7 @@ def test_the_total_follows_every_submission_and_erasure(app, clinician):
         for reference in references[:3]:
             erase_submission(db.session.scalar(
                 select(Submission).where(Submission.reference == reference)), "Asked.", admin)
+        db.session.commit()
     assert "49 submissions." in page_text(clinician.get("/clinician/"))
     # Several rows in one statement (as the demo seeder inserts them) count one each.
     with app.app_context():

@@ -22,9 +22,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-from screening import config, database
-from screening.database import reads_only
+from screening import config
 from screening.extensions import db
+from screening.web import database
+from screening.web.database import reads_only
 
 from .conftest import csrf_token, post_form
 from .intake_helpers import valid_steps, walk_to

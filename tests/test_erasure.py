@@ -11,9 +11,10 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 
-from screening import create_app, database
+from screening import create_app
 from screening.extensions import db
 from screening.models import AuditEvent, Note, StatusChange, Submission
+from screening.web import database
 
 from .auth_helpers import login, make_user
 from .clinician_helpers import add_submission, use_cheap_password_hashing
@@ -149,18 +150,18 @@ def test_on_sqlite_a_log_in_use_at_an_erasure_is_a_warning_naming_no_one(
     reference = add_submission(app, first_name="Erinna", last_name="Deletewell")
     admin = signed_in(app, ADMIN)
     # The migrations' logging set-up took caplog's handler off the root logger: listen here.
-    logging.getLogger("screening.erasure").addHandler(caplog.handler)
+    logging.getLogger("screening.clinician.erasure").addHandler(caplog.handler)
     reader = sqlite3.connect(tmp_path / "clinic.db")
     try:
         # Another worker mid-read: its snapshot is older than the erasure's.
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM submission").fetchone()
-        with caplog.at_level(logging.WARNING, logger="screening.erasure"):
+        with caplog.at_level(logging.WARNING, logger="screening.clinician.erasure"):
             assert erase(admin, reference, reason=REASON, confirm=reference).status_code == 302
     finally:
         reader.close()
-        logging.getLogger("screening.erasure").removeHandler(caplog.handler)
-    warnings = [r.getMessage() for r in caplog.records if r.name == "screening.erasure"]
+        logging.getLogger("screening.clinician.erasure").removeHandler(caplog.handler)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "screening.clinician.erasure"]
     assert len(warnings) == 1 and "write-ahead log" in warnings[0]
     for content in (reference, "Erinna", "Deletewell"):
         assert content not in warnings[0]

@@ -10,12 +10,12 @@ import re
 
 import pytest
 
-from screening import access
 from screening.clinician import export
 from screening.core import export_csv
 from screening.core import instruments as inst
 from screening.extensions import db
 from screening.models import AuditEvent
+from screening.staff import sessions as access
 
 from .clinician_helpers import (
     NOW,

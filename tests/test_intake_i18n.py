@@ -149,7 +149,7 @@ def test_a_translation_file_is_all_a_spanish_version_needs(make_app, tmp_path):
 def test_each_request_uses_its_own_locale_and_nothing_outlives_it(make_app, tmp_path):
     """Translations are looked up once per request and forgotten at its end: a change of
     locale shows on the next request, and code outside a request is not translated."""
-    from screening import i18n
+    from screening.web import i18n
 
     catalog = Catalog(locale="es")
     catalog.add("Save and continue", SPANISH["Save and continue"])

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
+from screening import clock
 from screening.core import instruments as inst
-from screening.intake import views
 
 from .conftest import csrf_token, post_form
 from .intake_helpers import (
@@ -30,7 +30,7 @@ TODAY = dt.date(2026, 6, 14)
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     """The server's date, fixed so that age checks do not depend on when the suite runs."""
-    monkeypatch.setattr(views, "local_today", lambda: TODAY)
+    monkeypatch.setattr(clock, "local_today", lambda: TODAY)
 
 
 def text_of(response) -> str:

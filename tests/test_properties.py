@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
-from screening import accounts
 from screening.clinician.review import MAX_NOTE_LENGTH, STATUSES, TRANSITIONS
 from screening.core import instruments as inst
 from screening.core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
 from screening.extensions import db
 from screening.intake import drafts, steps
 from screening.models import AuditEvent, Draft, Submission, UserSession
+from screening.staff import accounts
 
 from .auth_helpers import PASSWORD, login, make_user
 from .clinician_helpers import add_submission, use_cheap_password_hashing
@@ -443,7 +443,7 @@ def without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 def assert_kept_aside(app: Flask, step: str, sent: dict[str, str], kept: dict[str, str]) -> None:
     """Only the step's own inputs are kept, as sent (bounded in length, no NUL)."""
     with app.test_request_context():
-        fields = set(steps.BY_KEY[step].form_class(meta={"csrf": False})._fields)
+        fields = set(steps.STEPS.by_key[step].form_class(meta={"csrf": False})._fields)
     expected = {
         name: value.replace("\x00", "")[: drafts.MAX_KEPT_VALUE]
         for name, value in sent.items()

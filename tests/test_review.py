@@ -169,6 +169,7 @@ def test_after_a_change_the_loaded_submission_shows_the_new_state(app):
             db.select(Submission).where(Submission.reference == reference))
         review.acknowledge(submission, "Phoned, safe tonight.", user, now)
         review.change_status(submission, "new", "in_review", user, now)
+        db.session.commit()
         assert submission.awaiting_ack is False
         assert submission.acknowledged_at == now
         assert submission.review_status == "in_review"

@@ -19,7 +19,7 @@ import brotli
 import pytest
 
 from screening import PROJECT_ROOT
-from screening.static_files import compressed_copy
+from screening.web.static_files import compressed_copy
 
 from .gunicorn_helpers import Gunicorn
 from .test_headers import assert_secure_headers
@@ -215,7 +215,7 @@ def app_with_builds(make_app, builds):
 
 def assert_served_plain(client, caplog) -> None:
     """app.css comes whole and uncompressed, with the usual headers, and one warning said why."""
-    with caplog.at_level(logging.WARNING, logger="screening.static_files"):
+    with caplog.at_level(logging.WARNING, logger="screening.web.static_files"):
         for _ in range(2):
             response = fetch(client, "/static/app.css", BROWSER_ACCEPTS)
             assert response.status_code == 200
@@ -224,7 +224,7 @@ def assert_served_plain(client, caplog) -> None:
             assert response.mimetype == "text/css"
             assert_secure_headers(response)
         assert client.get("/").status_code == 200
-    warnings = [r for r in caplog.records if r.name == "screening.static_files"]
+    warnings = [r for r in caplog.records if r.name == "screening.web.static_files"]
     assert len(warnings) == 1
     assert "served uncompressed" in warnings[0].getMessage()
 

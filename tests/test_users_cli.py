@@ -7,10 +7,10 @@ import re
 
 from sqlalchemy import func, select
 
-from screening import accounts
-from screening.access import start_session
 from screening.extensions import db
 from screening.models import AuditEvent, User, UserSession
+from screening.staff import accounts
+from screening.staff.sessions import start_session
 
 from .auth_helpers import login
 

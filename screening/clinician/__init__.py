@@ -1,5 +1,19 @@
-"""The clinicians' workspace under /clinician/: sign-in, dashboard, review, export, audit."""
+"""The clinicians' workspace under /clinician/: the dashboard, a submission's review page and
+its actions, exports, and erasure.
+
+It may import ``screening.core``, ``screening.clock``, ``screening.extensions``,
+``screening.models``, ``screening.web``, ``screening.audit``, ``screening.alerts`` and
+``screening.staff`` (the gate and the admin marker); never the intake
+(``tests/test_layers.py``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
 
 from .views import bp
 
-__all__ = ["bp"]
+
+def init_app(app: Flask) -> None:
+    """Register the workspace's pages."""
+    app.register_blueprint(bp)

@@ -1,6 +1,6 @@
-"""Sending exports: the streamed CSV (rows from ``core.export_csv``) and the FHIR document.
+"""Exports: the CSV's text in pieces (rows from ``core.export_csv``) and the FHIR document.
 
-Each export is audited with its filters and the exact number of rows sent.
+The views audit each export with its filters and the exact number of rows sent.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Text, bindparam, cast, func, select
 
-from .. import audit
 from ..core import export_csv, fhir
 from ..extensions import db
 from ..models import Submission
@@ -22,13 +21,12 @@ BOM = "\ufeff"  # lets Excel read the file as UTF-8
 EXPORT_BATCH = 1000
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who asked for an export, as plain values: the streamed body outlives the request's
-    database session, so the signed-in User object can no longer be read by then."""
+@dataclass
+class Progress:
+    """How far a streamed export got: rows handed over, and whether it reached the end."""
 
-    id: int
-    email: str
+    rows: int = 0
+    complete: bool = False
 
 
 def filename(now: dt.datetime, deidentified: bool) -> str:
@@ -36,31 +34,16 @@ def filename(now: dt.datetime, deidentified: bool) -> str:
     return f"intake-{kind}-{now.astimezone(dt.UTC):%Y%m%d-%H%M%S}.csv"
 
 
-def csv_chunks(filters: Filters, deidentified: bool, actor: Actor) -> Iterator[str]:
-    """The CSV text, one piece per batch of rows; audited once the last row is out (or the
-    client left), with the number of rows handed to the server."""
-    count = 0
-    complete = False
-    try:
-        yield BOM + export_csv.text([export_csv.columns(deidentified)])
-        for batch in export_rows(filters):
-            # Counted before it is handed over: if the client leaves, the audit may name rows
-            # that never arrived, never miss rows that did.
-            count += len(batch)
-            # Each row is the id the batches are keyed on, then the source fields.
-            yield export_csv.text(export_csv.rows((r[1:] for r in batch), deidentified))
-        complete = True
-    finally:
-        db.session.rollback()
-        audit.record(
-            "export_csv",
-            user=actor,
-            filters=filters.audit_details(),
-            deidentified=deidentified,
-            rows=count,
-            complete=complete,
-        )
-        db.session.commit()
+def csv_chunks(filters: Filters, deidentified: bool, progress: Progress) -> Iterator[str]:
+    """The CSV text, one piece per batch of rows, counting into ``progress`` as it goes."""
+    yield BOM + export_csv.text([export_csv.columns(deidentified)])
+    for batch in export_rows(filters):
+        # Counted before it is handed over: if the client leaves, the audit may name rows
+        # that never arrived, never miss rows that did.
+        progress.rows += len(batch)
+        # Each row is the id the batches are keyed on, then the source fields.
+        yield export_csv.text(export_csv.rows((r[1:] for r in batch), deidentified))
+    progress.complete = True
 
 
 def export_rows(filters: Filters) -> Iterator[Sequence[Row[Any]]]:
@@ -127,11 +110,8 @@ def _as_text(column: Any, dialect: str, formats: tuple[str, str]) -> ColumnEleme
 
 
 def fhir_document(submission: Submission) -> dict[str, Any]:
-    """The submission's FHIR QuestionnaireResponse; audited as an export."""
-    document = fhir.questionnaire_response(
+    """The submission's FHIR QuestionnaireResponse."""
+    return fhir.questionnaire_response(
         submission.reference, submission.submitted_at, submission.answers,
         submission.phq9_difficulty,
     )
-    audit.record("export_fhir", submission.reference)
-    db.session.commit()
-    return document

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -11,6 +13,7 @@ from wtforms import (
     SearchField,
     SelectChoice,
     SelectField,
+    StringField,
     TextAreaField,
 )
 from wtforms.validators import (
@@ -19,31 +22,22 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    Regexp,
     ValidationError,
 )
 
+from ..core import references
 from ..core.flags import FIT_LABELS
+from ..web.validators import NoControlCharacters
+from .erasure import MAX_REASON
 from .queries import QUEUE, SORT_COLUMNS, Filters
-from .review import (
-    CONTROL_CHARACTERS_MESSAGE,
-    FORBIDDEN_IN_TEXT,
-    MAX_NOTE_LENGTH,
-    STATUS_LABELS,
-    STATUSES,
-)
+from .review import CONTROL_CHARACTERS_MESSAGE, MAX_NOTE_LENGTH, STATUS_LABELS, STATUSES
 
 MAX_SEARCH = 100
 
-
-def no_control_characters(form: object, field: object) -> None:
-    """Refuse invisible control characters (tab and line breaks allowed in notes)."""
-    if FORBIDDEN_IN_TEXT.search(getattr(field, "data", None) or ""):
-        raise ValidationError(CONTROL_CHARACTERS_MESSAGE)
-
-
+#: Notes and other free text: tabs and line breaks are fine.
+no_control_characters = NoControlCharacters(CONTROL_CHARACTERS_MESSAGE, multiline=True)
 # A search is one line: no control characters at all, not even tabs or line breaks.
-SEARCH_TEXT = Regexp(r"^[^\x00-\x1f\x7f]*$", message=CONTROL_CHARACTERS_MESSAGE)
+SEARCH_TEXT = NoControlCharacters(CONTROL_CHARACTERS_MESSAGE)
 
 
 def choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
@@ -158,3 +152,31 @@ class AcknowledgeForm(FlaskForm):
         validators=[DataRequired("Describe the action taken before acknowledging."),
                     Length(max=MAX_NOTE_LENGTH), no_control_characters],
     )
+
+
+class EraseForm(FlaskForm):
+    """Erase a submission: the reason, and its reference typed again."""
+
+    reason = TextAreaField(
+        "Reason for erasing",
+        validators=[
+            DataRequired("Give the reason for erasing this submission."),
+            Length(max=MAX_REASON, message=f"Use {MAX_REASON} characters or fewer."),
+            no_control_characters,
+        ],
+    )
+    confirm = StringField(
+        "Type the reference again to confirm",
+        validators=[
+            DataRequired("Type the submission's reference to confirm."),
+            Length(max=references.MAX_TYPED_LENGTH),
+        ],
+    )
+
+    def __init__(self, reference: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reference = reference
+
+    def validate_confirm(self, field: StringField) -> None:
+        if references.normalise(field.data or "") != self.reference:
+            raise ValidationError("That is not this submission's reference: nothing was erased.")

@@ -25,6 +25,7 @@ from sqlalchemy import (
     true,
 )
 
+from ..core import references
 from ..core.flags import LIKELY_FIT
 from ..extensions import db
 from ..models import SEARCH_TABLE, TALLY_TABLE, Submission
@@ -115,6 +116,18 @@ class Counts:
     new: int
     urgent_awaiting: int
     likely_fit_new: int
+
+
+def submission_by_reference(typed: str) -> Submission | None:
+    """The submission whose reference is ``typed`` (in any case, spaces around), if any.
+
+    Text that cannot be a reference is not looked up at all: among it, NUL and other control
+    characters, which PostgreSQL refuses even in a comparison.
+    """
+    reference = references.normalise(typed)
+    if not references.is_reference(reference):
+        return None
+    return db.session.scalar(select(Submission).where(Submission.reference == reference))
 
 
 def _like_escaped(word: str) -> str:

@@ -1,7 +1,7 @@
 """Review actions on a submission: status changes, notes, urgent acknowledgement. All audited.
 
-Each function makes its change and its audit event in the caller's transaction and commits
-both together, so nothing is half-stored. A change made from a page that went stale (another
+Each function makes its change and its audit event in the caller's transaction, for the view
+to commit together, so nothing is half-stored. A change made from a page that went stale (another
 clinician acted meanwhile) is refused with a :class:`ReviewError`, never applied twice.
 
 Review statuses and the moves allowed between them:
@@ -19,13 +19,13 @@ An urgent submission still awaiting acknowledgement may not be set to ``not_a_fi
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from sqlalchemy import update
 
 from .. import audit
 from ..extensions import db
 from ..models import Note, StatusChange, Submission, User
+from ..web.validators import has_forbidden_characters
 
 PATH = ("new", "in_review", "contacted", "consult_scheduled")
 ENDINGS = ("not_a_fit", "closed")
@@ -44,8 +44,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "closed": ("in_review",),
 }
 MAX_NOTE_LENGTH = 5000
-# Control characters other than tab and line breaks: invisible, and PostgreSQL refuses NUL.
-FORBIDDEN_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_CHARACTERS_MESSAGE = "Remove the invisible control characters."
 
 
@@ -59,7 +57,7 @@ def _check_text(text: str, empty_message: str) -> str:
         raise ReviewError(empty_message)
     if len(text) > MAX_NOTE_LENGTH:
         raise ReviewError(f"The text can be at most {MAX_NOTE_LENGTH} characters.")
-    if FORBIDDEN_IN_TEXT.search(text):
+    if has_forbidden_characters(text, multiline=True):
         raise ReviewError(CONTROL_CHARACTERS_MESSAGE)
     return text
 
@@ -97,7 +95,6 @@ def change_status(
         .values(review_status=new)
     ).rowcount
     if moved != 1:
-        db.session.rollback()
         raise ReviewError("Someone else changed the status meanwhile. Check it and try again.")
     db.session.add(
         StatusChange(
@@ -109,7 +106,6 @@ def change_status(
         )
     )
     audit.record("change_status", submission.reference, user=user, old=expected, new=new)
-    db.session.commit()
 
 
 def add_note(submission: Submission, body: str, user: User, now: dt.datetime) -> Note:
@@ -119,7 +115,6 @@ def add_note(submission: Submission, body: str, user: User, now: dt.datetime) ->
     db.session.add(note)
     db.session.flush()
     audit.record("add_note", submission.reference, user=user, note_id=note.id)
-    db.session.commit()
     return note
 
 
@@ -139,7 +134,5 @@ def acknowledge(submission: Submission, note: str, user: User, now: dt.datetime)
         )
     ).rowcount
     if done != 1:
-        db.session.rollback()
         raise ReviewError("This urgent submission has already been acknowledged.")
     audit.record("acknowledge_urgent", submission.reference, user=user)
-    db.session.commit()

@@ -1,13 +1,16 @@
-"""Clinician views: the dashboard, a submission's review page, its actions, and the exports.
+"""Clinician views: the dashboard, a submission's review page, its actions, the exports, and
+erasure (admins).
 
-Access is checked before every request by ``screening.access`` (deny by default); these views
-only validate, call one function that does the work, and redirect or render.
+Access is checked before every request by ``screening.staff.sessions`` (deny by default);
+these views only validate, call one function that does the work, commit once, and redirect or
+render.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -24,24 +27,26 @@ from flask import (
 )
 from flask_babel import format_timedelta
 from flask_login import current_user
-from sqlalchemy import select
 
 from .. import audit
+from ..clock import utcnow
 from ..core import instruments as inst
 from ..core.flags import FIT_LABELS
 from ..core.trials import Trial, why_not_adequate_failed
 from ..extensions import db
 from ..models import Submission, User
-from . import export, queries, review
-from .forms import AcknowledgeForm, FilterForm, NoteForm, StatusForm, status_choices
+from ..staff.sessions import admin_required
+from . import erasure, export, queries, review
+from .forms import (
+    AcknowledgeForm,
+    EraseForm,
+    FilterForm,
+    NoteForm,
+    StatusForm,
+    status_choices,
+)
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
-
-MAX_REFERENCE = 16
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def staff_user() -> User:
@@ -111,11 +116,7 @@ def render_dashboard(form: FilterForm, code: int = 200, export_refused: bool = F
 
 
 def find_submission(reference: str) -> Submission:
-    reference = reference.strip().upper()
-    # Never send NUL or other control characters to the database (PostgreSQL refuses them).
-    if len(reference) > MAX_REFERENCE or not reference.isprintable():
-        abort(404)
-    found = db.session.scalar(select(Submission).where(Submission.reference == reference))
+    found = queries.submission_by_reference(reference)
     return found if found is not None else abort(404)
 
 
@@ -163,8 +164,10 @@ def change_status(reference: str) -> Any:
             review.change_status(found, form.expected.data, form.status.data, staff_user(),
                                  utcnow())
         except review.ReviewError as error:
+            db.session.rollback()
             form.status.errors = [str(error)]
         else:
+            db.session.commit()
             flash(f"Status changed to “{review.STATUS_LABELS[form.status.data]}”.", "success")
             return redirect(url_for(".submission", reference=found.reference))
     return show(found, status_form=form, code=422)
@@ -178,8 +181,10 @@ def add_note(reference: str) -> Any:
         try:
             review.add_note(found, form.body.data, staff_user(), utcnow())
         except review.ReviewError as error:
+            db.session.rollback()
             form.body.errors = [str(error)]
         else:
+            db.session.commit()
             flash("Note added.", "success")
             return redirect(url_for(".submission", reference=found.reference, _anchor="notes"))
     return show(found, note_form=form, code=422)
@@ -193,8 +198,10 @@ def acknowledge(reference: str) -> Any:
         try:
             review.acknowledge(found, form.note.data, staff_user(), utcnow())
         except review.ReviewError as error:
+            db.session.rollback()
             form.note.errors = [str(error)]
         else:
+            db.session.commit()
             flash("Urgent submission acknowledged.", "success")
             return redirect(url_for(".submission", reference=found.reference))
     return show(found, ack_form=form, code=422)
@@ -207,6 +214,8 @@ def acknowledge(reference: str) -> Any:
 def submission_fhir(reference: str) -> Response:
     found = find_submission(reference)
     document = export.fhir_document(found)
+    audit.record("export_fhir", found.reference)
+    db.session.commit()
     return current_app.response_class(
         json.dumps(document, ensure_ascii=False, indent=2),
         mimetype="application/fhir+json",
@@ -224,13 +233,57 @@ def export_csv() -> Any:
         # more rows than were asked for, and show the dashboard with what was wrong.
         return render_dashboard(form, code=400, export_refused=True)
     deidentified = request.args.get("deidentified") == "1"
-    user = staff_user()
-    chunks = export.csv_chunks(form.filters(), deidentified, export.Actor(user.id, user.email))
     return Response(
-        stream_with_context(chunks),
+        stream_with_context(_audited_csv(form.filters(), deidentified, staff_user())),
         mimetype="text/csv",
         headers={
             "Content-Disposition":
                 f'attachment; filename="{export.filename(utcnow(), deidentified)}"'
         },
+    )
+
+
+def _audited_csv(filters: queries.Filters, deidentified: bool, user: User) -> Iterator[str]:
+    """The CSV's pieces; audited once the last row is out (or the client left), with the
+    number of rows handed to the server."""
+    # Plain values: the body outlives the request's database session, so the signed-in User
+    # object can no longer be read by the time the audit is written.
+    actor = audit.Actor(user.id, user.email)
+    progress = export.Progress()
+    try:
+        yield from export.csv_chunks(filters, deidentified, progress)
+    finally:
+        db.session.rollback()
+        audit.record(
+            "export_csv",
+            user=actor,
+            filters=filters.audit_details(),
+            deidentified=deidentified,
+            rows=progress.rows,
+            complete=progress.complete,
+        )
+        db.session.commit()
+
+
+# -- erasure (admins) -----------------------------------------------------------------------
+
+
+@bp.route("/submissions/<reference>/erase", methods=["GET", "POST"])
+@admin_required
+def erase(reference: str) -> Any:
+    submission = find_submission(reference)
+    form = EraseForm(submission.reference)
+    if form.validate_on_submit():
+        try:
+            erasure.erase_submission(submission, form.reason.data or "", staff_user())
+        except erasure.ErasureError as problem:
+            db.session.rollback()
+            form.reason.errors = [str(problem)]
+        else:
+            db.session.commit()
+            erasure.scrub_leftovers()
+            flash(f"Submission {submission.reference} was erased.", "success")
+            return redirect(url_for(".dashboard"))
+    return render_template("clinician/erase.html", s=submission, form=form), (
+        422 if form.errors else 200
     )

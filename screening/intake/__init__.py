@@ -1,5 +1,20 @@
-"""The patient's intake: consent, about you, PHQ-9, GAD-7, treatments, health, review."""
+"""The patient's intake: consent, about you, the questionnaires, treatments, health, review;
+drafts kept step by step, and the final submission with its scores and flags.
 
+It may import ``screening.core``, ``screening.clock``, ``screening.extensions``,
+``screening.models``, ``screening.web``, ``screening.audit`` and ``screening.alerts``; never
+the clinician workspace or staff accounts (``tests/test_layers.py``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import cli
 from .views import bp
 
-__all__ = ["bp"]
+
+def init_app(app: Flask) -> None:
+    """Register the intake's pages and the ``flask drafts`` commands."""
+    app.register_blueprint(bp)
+    cli.init_app(app)

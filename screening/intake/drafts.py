@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, select
 from werkzeug.datastructures import MultiDict
 
-from .. import throttle
 from ..extensions import db
 from ..models import Draft
+from ..web import throttle
+from ..web.tokens import hash_token, new_token
 
-# 32 random bytes: 256 bits, well above the 128 the resume link needs.
-TOKEN_BYTES = 32
+if TYPE_CHECKING:
+    from .steps import Steps
+
 #: Where a draft keeps what was typed on a step left unfinished by "Save and finish later".
 PARTIAL = "_partial"
 #: The longest value kept from an unfinished step (the longest answer allowed is 2,000).
@@ -35,14 +35,9 @@ class TooManyTries(Exception):
     """Too many wrong dates of birth for this link, or from this address, lately."""
 
 
-def hash_token(token: str) -> str:
-    """Drafts are looked up by a hash so a database leak does not leak working resume links."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_draft(now: dt.datetime) -> tuple[Draft, str]:
     """A new, empty draft and its secret token (added to the current transaction)."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_token()
     draft = Draft(
         token_hash=hash_token(token), data={}, created_at=now, updated_at=now,
         expires_at=now + current_app.config["DRAFT_TTL"],
@@ -117,12 +112,15 @@ def purge_expired(now: dt.datetime) -> int:
     return result.rowcount or 0
 
 
-def unlock(token: str, date_of_birth: dt.date, address: str, now: dt.datetime) -> Draft | None:
+def unlock(
+    token: str, date_of_birth: dt.date, steps: Steps, address: str, now: dt.datetime
+) -> Draft | None:
     """The draft behind a resume link, if ``date_of_birth`` is the one saved with it.
 
     A wrong date (or an unknown or expired link: the answer is the same, so a link's
-    existence is never revealed) is counted against both the link and the address, and
-    commits; ``TooManyTries`` is raised once either has too many, even for the right date.
+    existence is never revealed) is counted against both the link and the address (the
+    caller commits the count); ``TooManyTries`` is raised once either has too many, even for
+    the right date.
     """
     config = current_app.config
     window = config["RESUME_WINDOW"]
@@ -132,13 +130,11 @@ def unlock(token: str, date_of_birth: dt.date, address: str, now: dt.datetime) -
         or throttle.recent_count(RESUME_ADDRESS_SCOPE, address, window, now)
         >= RESUME_MAX_FAILURES_PER_ADDRESS
     ):
-        db.session.rollback()
         raise TooManyTries
     draft = find_draft(token, now)
-    saved = draft.data.get("about", {}).get("date_of_birth") if draft else None
+    saved = steps.date_of_birth(draft.data) if draft else None
     if draft is not None and saved == date_of_birth.isoformat():
         return draft
     throttle.record(RESUME_SCOPE, key, now)
     throttle.record(RESUME_ADDRESS_SCOPE, address, now)
-    db.session.commit()
     return None

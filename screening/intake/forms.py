@@ -25,15 +25,10 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Valid
 from ..core import instruments as inst
 from ..core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
 from ..core.scoring import difficulty_required
-from ..i18n import gettext
-from ..i18n import lazy_gettext as _l
+from ..web.i18n import gettext
+from ..web.i18n import lazy_gettext as _l
+from ..web.validators import NoControlCharacters
 
-# Invisible characters that change how text reads or is laid out: C0/C1 controls, DEL, line and
-# paragraph separators, and bidirectional overrides (which can make a name display reversed).
-_INVISIBLE = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-SINGLE_LINE_FORBIDDEN = re.compile(rf"[\x00-\x1f{_INVISIBLE}]")
-# Free text may keep its tabs and line breaks.
-MULTI_LINE_FORBIDDEN = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f{_INVISIBLE}]")
 PHONE = re.compile(r"\+?[0-9 ().-]+")
 # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,8}")
@@ -43,16 +38,12 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def no_control_characters(form: Form, field: Field) -> None:
-    """Single-line answers: no control characters, line breaks or direction overrides."""
-    if isinstance(field.data, str) and SINGLE_LINE_FORBIDDEN.search(field.data):
-        raise ValidationError(_l("Remove the unusual characters from this answer."))
-
-
-def no_control_characters_in_text(form: Form, field: Field) -> None:
-    """Free text: like ``no_control_characters`` but line breaks and tabs are fine."""
-    if isinstance(field.data, str) and MULTI_LINE_FORBIDDEN.search(field.data):
-        raise ValidationError(_l("Remove the unusual characters from this answer."))
+#: Single-line answers: no control characters, line breaks or direction overrides.
+no_control_characters = NoControlCharacters(_l("Remove the unusual characters from this answer."))
+#: Free text: the same, but line breaks and tabs are fine.
+no_control_characters_in_text = NoControlCharacters(
+    _l("Remove the unusual characters from this answer."), multiline=True
+)
 
 
 def required_text(message: str) -> DataRequired:

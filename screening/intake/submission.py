@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,20 +12,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import instruments as inst
 from ..core.flags import Assessment, assess
+from ..core.references import new_reference
 from ..core.scoring import self_harm_answer
 from ..core.trials import Trial
 from ..extensions import db
 from ..models import Draft, Submission
 
-# No 0/O, 1/I/L, U: easy to read aloud over the phone. 30^8 ≈ 6.6 × 10^11 codes.
-REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
-REFERENCE_LENGTH = 8
 REFERENCE_ATTEMPTS = 5
-
-
-def new_reference() -> str:
-    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-    return f"{code[:4]}-{code[4:]}"
 
 
 def trials_from(data: dict[str, Any]) -> list[Trial]:
@@ -116,24 +108,24 @@ def existing_submission(token_hash: str) -> Submission | None:
 
 
 def submit(draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
-    """Store the submission and delete the draft in one transaction.
+    """Store the submission and delete the draft (the caller commits).
 
     Returns ``(submission, created)``. A second submit of the same draft — a double click,
     a refresh, or a concurrent request from another worker — finds the first one instead
     (the unique ``draft_token_hash`` decides the race). A clash of random references, rare
-    but possible over years of submissions, is tried again with a new one.
+    but possible over years of submissions, is tried again with a new one. Each try is a
+    savepoint, so that a failed one leaves the caller's transaction usable.
     """
     token_hash = draft.token_hash
     for _attempt in range(REFERENCE_ATTEMPTS):
         submission = build_submission(draft, now)
-        db.session.add(submission)
-        db.session.delete(draft)
         try:
-            db.session.commit()
+            with db.session.begin_nested():
+                db.session.add(submission)
+                db.session.delete(draft)
         except (IntegrityError, StaleDataError):
             # Either the other request won the race (it inserted the submission or deleted
             # the draft), or the reference was taken.
-            db.session.rollback()
             found = existing_submission(token_hash)
             if found is not None:
                 return found, False

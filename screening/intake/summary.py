@@ -8,9 +8,9 @@ from typing import Any
 from flask_babel import format_date
 
 from ..core import instruments as inst
-from ..i18n import gettext as _
-from ..i18n import ngettext
-from . import steps
+from ..web.i18n import gettext as _
+from ..web.i18n import ngettext
+from .steps import Steps
 
 Row = tuple[str, str]
 
@@ -41,7 +41,7 @@ def _trial_text(row: dict[str, Any]) -> str:
     )
 
 
-def review_sections(data: dict[str, Any]) -> list[tuple[str, str, list[Row]]]:
+def review_sections(steps: Steps, data: dict[str, Any]) -> list[tuple[str, str, list[Row]]]:
     """(step key, title, rows) for each step of a complete draft."""
     about = data["about"]
     treatment = data["treatment"]
@@ -75,4 +75,4 @@ def review_sections(data: dict[str, Any]) -> list[tuple[str, str, list[Row]]]:
         )
     if treatment.get("treatment_notes"):
         sections["treatment"].append((_("Anything else"), treatment["treatment_notes"]))
-    return [(step.key, str(step.title), sections[step.key]) for step in steps.STEPS]
+    return [(step.key, str(step.title), sections[step.key]) for step in steps]

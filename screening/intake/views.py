@@ -1,14 +1,15 @@
-"""Intake views: validate, call one function that does the work, redirect."""
+"""Intake views: check the request, call one function that does the work, respond.
+
+Each view that writes commits once; the step flow itself is in ``flow``.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -19,53 +20,45 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug import Response
 
-from .. import alerts, errors, throttle
-from ..clientaddr import client_address
+from .. import alerts, clock
 from ..core import instruments as inst
 from ..extensions import db
 from ..models import Draft, Submission
-from . import drafts, steps
+from ..web import errors
+from ..web.clientaddr import client_address
+from ..web.tokens import hash_token
+from . import drafts, flow
 from .forms import ResumeForm, SubmitForm, error_links
+from .steps import STEPS, Step
 from .submission import existing_submission, submit
 from .summary import review_sections
 
 bp = Blueprint("intake", __name__)
 
-INTAKE_SCOPE = "intake"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def local_today() -> dt.date:
-    """The server's date, for age checks (a function so tests can fix it)."""
-    return dt.date.today()
-
 
 def current_draft(lock: bool = False) -> Draft | None:
     """This browser's draft; ``lock`` before changing its answers (see ``find_draft``)."""
-    return drafts.find_draft(session.get("draft_token"), utcnow(), lock=lock)
+    return drafts.find_draft(session.get("draft_token"), clock.utcnow(), lock=lock)
 
 
 def render_step(
-    step: steps.Step, form: FlaskForm, draft: Draft | None, status: int = 200,
+    step: Step, form: FlaskForm, draft: Draft | None, status: int = 200,
     template: str | None = None,
-):
+) -> tuple[str, int]:
     data = draft.data if draft else {}
     return render_template(
-        template or f"intake/{step.key}.html",
+        template or step.template,
         step=step,
         form=form,
-        number=steps.number(step.key),
-        total=steps.TOTAL_STEPS,
-        previous=steps.previous(step.key),
+        number=STEPS.number(step.key),
+        total=STEPS.total,
+        previous=STEPS.previous(step.key),
         return_to_review=request.values.get("return_to") == "review",
         # Shown when the patient answered PHQ-9 item 9 above 0 and has not yet submitted.
         show_crisis=data.get("phq9", {}).get("phq9_9", 0) >= 1,
         inst=inst,
         error_links=error_links,
-        can_save_later=bool(data.get("about")),
+        can_save_later=draft is not None and STEPS.date_of_birth(data) is not None,
     ), status
 
 
@@ -81,87 +74,55 @@ def crisis() -> Any:
 
 @bp.route("/intake/<step_key>", methods=["GET", "POST"])
 def step(step_key: str) -> Any:
+    found = STEPS.get(step_key) or abort(404)
     try:
-        return _step(step_key)
+        return _step(found)
     except errors.DATABASE_UNAVAILABLE as error:
-        if request.method != "POST" or step_key not in steps.BY_KEY:
+        if request.method != "POST":
             raise
-        return _step_not_saved(steps.BY_KEY[step_key], error)
+        return _step_not_saved(found, error)
 
 
-def _step_not_saved(step: steps.Step, error: Exception) -> Response:
+def _step_not_saved(step: Step, error: Exception) -> Response:
     """The database failed: show the step again with what was typed, saying nothing was saved."""
     errors.database_failed(error)
-    kwargs = {"today": local_today()} if step.key == "about" else {}
     body, _status = render_step(
-        step, step.form_class(**kwargs), None, template="errors/step_not_saved.html"
+        step, step.form(None, clock.local_today()), None, template="errors/step_not_saved.html"
     )
     return errors.unavailable(make_response(body))
 
 
-def _step(step_key: str) -> Any:
-    step = steps.BY_KEY.get(step_key) or abort(404)
+def _step(step: Step) -> Any:
     draft = current_draft(lock=request.method == "POST")
-    if draft is None and step_key != "consent":
-        return redirect(url_for("intake.start"))
-    data = draft.data if draft else {}
-    first = steps.first_incomplete(data)
-    if first and steps.number(step_key) > steps.number(first):
-        return redirect(url_for("intake.step", step_key=first))
-
-    kwargs: dict[str, Any] = {"today": local_today()} if step_key == "about" else {}
-    typed = drafts.partial_input(draft, step_key) if request.method == "GET" else None
-    if typed is not None:
-        kwargs["formdata"] = typed  # left unfinished by "Save and finish later"
-    form = step.form_class(data=data.get(step_key), **kwargs)
-    if not form.validate_on_submit():
-        if request.method == "POST" and _wants_save_later(draft):
-            # Keep what was typed so far; the step stays unanswered until it is valid.
-            drafts.save_partial(draft, step_key, form._fields, request.form, utcnow())
-            db.session.commit()
-            return redirect(url_for("intake.saved"))
-        status = 422 if request.method == "POST" else 200
-        return render_step(step, form, draft, status)
-    if step_key == "consent" and request.form.get("website"):
-        # The honeypot: a field people never see, that bots fill in. Store nothing.
-        return redirect(url_for("intake.start"))
-
-    now = utcnow()
-    if draft is None:
-        address = client_address()
-        limit = current_app.config["INTAKE_MAX_PER_ADDRESS"]
-        window = current_app.config["INTAKE_WINDOW"]
-        if throttle.recent_count(INTAKE_SCOPE, address, window, now) >= limit:
-            db.session.rollback()
-            abort(429)
-        throttle.record(INTAKE_SCOPE, address, now)
-        draft, token = drafts.create_draft(now)
-        session["draft_token"] = token
-    values = steps.values_to_keep(form)
-    if step_key == "consent":
-        values["consented_at"] = now.isoformat()
-    drafts.save_step(draft, step_key, values, now)
+    elsewhere = flow.redirect_before(STEPS, step, draft)
+    if elsewhere:
+        return _go(elsewhere)
+    if request.method != "POST":
+        return render_step(step, flow.form_to_show(step, draft, clock.local_today()), draft)
+    try:
+        outcome = flow.answer(
+            STEPS, step, draft, request.form,
+            save_later=request.form.get("action") == "save_later",
+            back_to_review=request.form.get("return_to") == "review",
+            address=client_address(), now=clock.utcnow(), today=clock.local_today(),
+        )
+    except flow.TooManyIntakes:
+        db.session.rollback()
+        abort(429)
+    if outcome.form is not None:
+        db.session.rollback()  # nothing to keep: the answers are shown back to be fixed
+        return render_step(step, outcome.form, draft, outcome.status)
     db.session.commit()
-
-    if _wants_save_later(draft):
-        return redirect(url_for("intake.saved"))
-    index = steps.number(step_key)
-    if request.form.get("return_to") == "review" or index == len(steps.STEPS):
-        following = steps.first_incomplete(draft.data) or "review"
-    else:
-        following = steps.STEP_KEYS[index]
-    if following == "review":
-        return redirect(url_for("intake.review"))
-    return redirect(url_for("intake.step", step_key=following))
+    if outcome.draft_token:
+        session["draft_token"] = outcome.draft_token
+    return _go(outcome.target or "start")
 
 
-def _wants_save_later(draft: Draft | None) -> bool:
-    """"Save and finish later" was pressed, and there is a date of birth to resume with."""
-    return (
-        request.form.get("action") == "save_later"
-        and draft is not None
-        and "about" in draft.data
-    )
+def _go(target: str) -> Response:
+    """Redirect to a step, the review, the "finish later" page or the start."""
+    if target in ("review", "saved", "start"):
+        return redirect(url_for(f"intake.{target}"))
+    return redirect(url_for("intake.step", step_key=target))
 
 
 @bp.route("/intake/review", methods=["GET", "POST"])
@@ -170,28 +131,29 @@ def review() -> Any:
     if draft is None:
         done = _already_submitted()
         return done or redirect(url_for("intake.start"))
-    first = steps.first_incomplete(draft.data)
+    first = STEPS.first_incomplete(draft.data)
     if first:
-        return redirect(url_for("intake.step", step_key=first))
+        return _go(first)
     form = SubmitForm()
     if form.validate_on_submit():
-        submission, created = submit(draft, utcnow())
+        submission, created = submit(draft, clock.utcnow())
+        db.session.commit()
         if created:
             alerts.alert_if_urgent(submission)  # after the commit, in the background
         return _show_confirmation(submission)
     return render_template(
         "intake/review.html",
         form=form,
-        sections=review_sections(draft.data),
-        number=steps.REVIEW_NUMBER,
-        total=steps.TOTAL_STEPS,
+        sections=review_sections(STEPS, draft.data),
+        number=STEPS.review_number,
+        total=STEPS.total,
     ), (422 if request.method == "POST" else 200)
 
 
 def _already_submitted() -> Response | None:
     """After a double click or a refresh, the second submit finds the first one's result."""
     token = session.get("draft_token")
-    found = existing_submission(drafts.hash_token(token)) if token else None
+    found = existing_submission(hash_token(token)) if token else None
     return _show_confirmation(found) if found else None
 
 
@@ -234,16 +196,17 @@ def resume(token: str) -> Any:
     failed = False
     if form.validate_on_submit():
         try:
-            draft = drafts.unlock(token, form.date_of_birth.data, client_address(), utcnow())
+            draft = drafts.unlock(
+                token, form.date_of_birth.data, STEPS, client_address(), clock.utcnow()
+            )
         except drafts.TooManyTries:
+            db.session.rollback()
             abort(429)
         if draft is not None:
             session.clear()
             session["draft_token"] = token
-            following = steps.first_incomplete(draft.data)
-            if following is None:
-                return redirect(url_for("intake.review"))
-            return redirect(url_for("intake.step", step_key=following))
+            return _go(STEPS.first_incomplete(draft.data) or "review")
+        db.session.commit()  # the wrong try is counted
         failed = True
     status = 422 if request.method == "POST" else 200
     return render_template(

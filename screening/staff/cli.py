@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import sys
 
@@ -11,17 +10,15 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import exists, select
 
-from . import accounts, audit
-from .extensions import db
-from .models import User
+from .. import audit
+from ..clock import utcnow
+from ..extensions import db
+from ..models import User
+from . import accounts
 
 users_cli = AppGroup("users", help="Manage clinician and admin accounts.")
 
 FIRST_ADMIN_EMAIL = "admin@localhost"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def read_password(from_stdin: bool) -> str:

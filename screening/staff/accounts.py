@@ -1,4 +1,4 @@
-"""Staff accounts: creating them, passwords (argon2id), signing in with lockout, deactivating."""
+"""Staff accounts: creating them, signing in with lockout, changing passwords, deactivating."""
 
 from __future__ import annotations
 
@@ -6,42 +6,28 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from . import access, audit, throttle
-from .extensions import db
-from .models import User
+from .. import audit
+from ..extensions import db
+from ..models import User
+from ..web import throttle
+from . import passwords, sessions
+from .passwords import check_password
 
 ROLES = ("clinician", "admin")
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 256
-
-# argon2-cffi's defaults are argon2id with RFC 9106's low-memory parameters.
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message says why."""
 
 
-def password_problem(password: str) -> str | None:
-    """Why ``password`` is not acceptable, or None. Length only: no composition rules."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
-    return None
-
-
 def hash_password(password: str) -> str:
-    problem = password_problem(password)
+    """The stored hash of an acceptable ``password``; ``AccountError`` says why one is not."""
+    problem = passwords.problem(password)
     if problem:
         raise AccountError(problem)
-    return _hasher.hash(password)
+    return passwords.hash_password(password)
 
 
 def normalise_email(email: str) -> str:
@@ -71,19 +57,6 @@ def create_user(
     )
     db.session.add(user)
     return user
-
-
-def check_password(user: User | None, password: str) -> bool:
-    """True when ``password`` is the user's; spends the same time when there is no user."""
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        return False
-    return user is not None
-
-
-def needs_rehash(user: User) -> bool:
-    return _hasher.check_needs_rehash(user.password_hash)
 
 
 # -- signing in and out, changing passwords ---------------------------------------------------
@@ -155,10 +128,10 @@ def sign_in(
     if not check_password(user, password) or user is None or not user.active:
         audit.record("sign_in_failed", email=email)
         raise SignInRefused(locked=record_failure(email, address, limits, now))
-    if needs_rehash(user):
-        user.password_hash = _hasher.hash(password)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     throttle.clear(ACCOUNT_FAILURES, _account_key(email))
-    access.start_session(user, now)
+    sessions.start_session(user, now)
     audit.record("sign_in", f"user:{user.id}", user=user)
     return user
 
@@ -167,7 +140,7 @@ def set_password(user: User, password: str, now: dt.datetime) -> None:
     """Replace the password and end every session of the account (the caller commits)."""
     user.password_hash = hash_password(password)
     user.must_change_password = False
-    access.end_all_sessions(user, now)
+    sessions.end_all_sessions(user, now)
 
 
 def change_password(
@@ -191,11 +164,11 @@ def change_password(
     if new == current:
         raise AccountError("Choose a password different from the current one.")
     set_password(user, new, now)
-    access.start_session(user, now)
+    sessions.start_session(user, now)
     audit.record("password_changed", f"user:{user.id}", user=user)
 
 
 def deactivate(user: User, now: dt.datetime) -> None:
     """Stop the account from signing in and end its sessions (the caller commits)."""
     user.active = False
-    access.end_all_sessions(user, now)
+    sessions.end_all_sessions(user, now)

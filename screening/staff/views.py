@@ -1,9 +1,8 @@
-"""Staff sign-in, sign-out, own password change, and the audit trail browser (admins)."""
+"""Staff pages: sign-in, sign-out, one's own password change, and the audit trail (admins)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from flask import (
@@ -16,79 +15,23 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from sqlalchemy import Select, func, select
 from werkzeug import Response
-from wtforms import DateField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
-from .. import accounts, audit
-from ..access import admin_required, end_session, is_safe_next
-from ..clientaddr import client_address
+from .. import audit
+from ..clock import utcnow
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..web.clientaddr import client_address
+from . import accounts
+from .forms import AuditFilterForm, LoginForm, PasswordForm
+from .sessions import admin_required, end_session, is_safe_next
 
-bp = Blueprint("clinician_auth", __name__, url_prefix="/clinician")
+bp = Blueprint("staff", __name__, url_prefix="/clinician")
 
 #: Where staff land after signing in, the first of these that the app has.
-HOME_ENDPOINTS = ("clinician.dashboard", "clinician.index", "clinician_auth.audit")
+HOME_ENDPOINTS = ("clinician.dashboard", "staff.audit")
 AUDIT_PER_PAGE = 50
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def no_control_characters(form: FlaskForm, field: StringField) -> None:
-    """Refuse NUL and other control characters (PostgreSQL cannot even compare with NUL)."""
-    if field.data and CONTROL_CHARACTERS.search(field.data):
-        raise ValidationError("Remove the invisible control characters.")
-
-
-class LoginForm(FlaskForm):
-    email = StringField(
-        "Email", validators=[DataRequired(), Length(max=254), no_control_characters]
-    )
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
-
-
-class PasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
-    new_password = PasswordField(
-        "New password",
-        validators=[
-            DataRequired(),
-            Length(
-                min=accounts.MIN_PASSWORD_LENGTH,
-                max=accounts.MAX_PASSWORD_LENGTH,
-                message=f"Use {accounts.MIN_PASSWORD_LENGTH} to {accounts.MAX_PASSWORD_LENGTH}"
-                " characters.",
-            ),
-        ],
-    )
-    confirm_password = PasswordField(
-        "New password again",
-        validators=[DataRequired(), EqualTo("new_password", message="The two do not match.")],
-    )
-
-
-class AuditFilterForm(FlaskForm):
-    """The audit filters, read from the query string (a GET search changes nothing: no CSRF)."""
-
-    class Meta:
-        csrf = False
-
-    action = SelectField("Action", choices=[], default="")
-    user = StringField(
-        "User email contains", validators=[Optional(), Length(max=254), no_control_characters]
-    )
-    date_from = DateField("From (UTC)", validators=[Optional()])
-    date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
-
-    def validate_date_to(self, field: DateField) -> None:
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def login_limits() -> accounts.LoginLimits:
@@ -135,7 +78,7 @@ def login() -> Any:
     session.clear()
     login_user(user)
     if user.must_change_password:
-        return redirect(url_for("clinician_auth.password"))
+        return redirect(url_for("staff.password"))
     return redirect(next_url if is_safe_next(next_url) else home_url())
 
 
@@ -147,7 +90,7 @@ def logout() -> Response:
     db.session.commit()
     logout_user()
     session.clear()
-    return redirect(url_for("clinician_auth.login"))
+    return redirect(url_for("staff.login"))
 
 
 @bp.route("/password", methods=["GET", "POST"])

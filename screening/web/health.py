@@ -6,8 +6,8 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..extensions import db
 from .errors import rollback, unavailable
-from .extensions import db
 
 
 def healthz() -> Response:

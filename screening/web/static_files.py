@@ -28,7 +28,7 @@ from flask import Flask
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
-from .security import security_headers
+from .headers import security_headers
 
 log = logging.getLogger(__name__)
 

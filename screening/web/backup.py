@@ -11,8 +11,8 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy.engine import URL
 
+from ..extensions import db
 from .database import SQLITE_BUSY_TIMEOUT_MS
-from .extensions import db
 
 PG_DUMP_HINT = (
     "This database is PostgreSQL: back it up with pg_dump, for example"

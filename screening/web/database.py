@@ -1,6 +1,10 @@
 """Database engine set-up: SQLite tuned for several worker processes; patient page views that
 read without waiting or round trips they do not need. And the maintenance both databases need
-after a bulk load, an erasure or a daily purge, each step in one place."""
+after a bulk load, an erasure or a daily purge, each step in one place.
+
+Maintenance runs on a connection of its own, never in the request's or command's session: it
+follows the work it tidies up, which must be committed first.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from flask import Flask, has_request_context, request
 from sqlalchemy import column, event, insert, table, text
 from sqlalchemy.engine import Engine
 
-from .extensions import db
-from .models import SEARCH_TABLE
+from ..extensions import db
+from ..models import SEARCH_TABLE
 
 #: SQLite's FTS5 table of ``submission.search_text``, for its commands (``optimize``).
 SEARCH_INDEX_COMMANDS = table(SEARCH_TABLE, column(SEARCH_TABLE))
@@ -104,21 +108,23 @@ def _dialect() -> str:
 
 
 def compact_search_index() -> None:
-    """The search index in its fastest form to read (commits).
+    """The search index in its fastest form to read.
 
     SQLite: the FTS5 b-trees merged into one (every search reads each; batches of inserts
     leave a dozen), which also drops the trigrams of deleted rows kept in older ones.
     PostgreSQL: the GIN index takes in its pending entries (searches read them all); this
     needs the index's owner, as migrations do.
     """
-    if _dialect() == "sqlite":
-        db.session.execute(insert(SEARCH_INDEX_COMMANDS).values({SEARCH_TABLE: "optimize"}))
-    else:
-        db.session.execute(
-            text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"),
-            {"index": SEARCH_INDEX_POSTGRESQL},
-        )
-    db.session.commit()
+    with db.engine.begin() as connection:
+        if _dialect() == "sqlite":
+            connection.execute(
+                insert(SEARCH_INDEX_COMMANDS).values({SEARCH_TABLE: "optimize"})
+            )
+        else:
+            connection.execute(
+                text("SELECT gin_clean_pending_list(CAST(:index AS regclass))"),
+                {"index": SEARCH_INDEX_POSTGRESQL},
+            )
 
 
 def refresh_statistics() -> None:
@@ -138,8 +144,8 @@ def refresh_statistics() -> None:
         finally:
             connection.close()
     else:
-        db.session.execute(text("ANALYZE submission"))
-        db.session.commit()
+        with db.engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
 
 
 def checkpoint_wal() -> bool:

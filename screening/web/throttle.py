@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import delete, func, select
 
-from .extensions import db
-from .models import ThrottleEvent
+from ..extensions import db
+from ..models import ThrottleEvent
 
 #: Events older than this are never counted by any limit and may be deleted.
 KEEP_FOR = dt.timedelta(days=1)

@@ -9,28 +9,41 @@ deactivation ends, so a copied cookie stops working at once.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
-from .extensions import db, login_manager
-from .models import User, UserSession
+from ..clock import utcnow
+from ..extensions import db, login_manager
+from ..models import User, UserSession
+from ..web.errors import rollback
+from ..web.tokens import hash_token, new_token
+from .forms import LoginForm
 
 #: Endpoints anyone may reach. Everything else needs a signed-in, active account.
-PUBLIC_ENDPOINTS = frozenset({"static", "clinician_auth.login", "healthz"})
+PUBLIC_ENDPOINTS = frozenset({"static", "staff.login", "healthz"})
 #: Blueprints whose every endpoint is public: the patient intake.
 PUBLIC_BLUEPRINTS = frozenset({"intake"})
 #: Where an account that must change its password may still go.
-PASSWORD_CHANGE_ENDPOINTS = frozenset({"clinician_auth.password", "clinician_auth.logout"})
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"staff.password", "staff.logout"})
 #: last_seen_at is written at most this often, not on every request.
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
@@ -44,14 +57,6 @@ class Staff:
     email: str
     is_admin: bool
     must_change_password: bool
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def is_public(endpoint: str | None) -> bool:
@@ -93,7 +98,7 @@ def is_safe_next(target: str | None) -> bool:
 
 def start_session(user: User, now: dt.datetime) -> str:
     """Open a new session for ``user`` (in the current transaction); returns its token."""
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     db.session.add(
         UserSession(token_hash=hash_token(token), user=user, created_at=now, last_seen_at=now)
     )
@@ -136,7 +141,7 @@ def session_refusal(row: UserSession, now: dt.datetime) -> str | None:
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
-    """The user of a live session with this token; reads only (the touch is in check_access)."""
+    """The user of a live session with this token; reads only (the touch is in touch_session)."""
     # The user with the session, in the same query: every staff request needs both.
     row = db.session.scalar(
         select(UserSession)
@@ -165,10 +170,9 @@ def check_access() -> Any:
         return refuse_anonymous()
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     g.staff = Staff(user.email, user.is_admin, user.must_change_password)
-    touch_session(utcnow())
     if g.staff.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         if request.method in ("GET", "HEAD"):
-            return redirect(url_for("clinician_auth.password"))
+            return redirect(url_for("staff.password"))
         abort(403)
     view = current_app.view_functions.get(endpoint)
     if view is not None and is_admin_only(view) and not g.staff.is_admin:
@@ -180,21 +184,41 @@ def refuse_anonymous() -> Any:
     """Send a browser to sign in (coming back afterwards); refuse other methods with a 401."""
     if request.method in ("GET", "HEAD"):
         target = request.full_path if request.query_string else request.path
-        return redirect(url_for("clinician_auth.login", next=target))
-    from .clinician.auth import LoginForm  # here, not at the top: that module imports this one
-
+        return redirect(url_for("staff.login", next=target))
     # A form posted after the session ended: nothing is done; say why and offer to sign in.
     return render_template(
         "clinician/login.html", form=LoginForm(formdata=None), session_ended=True
     ), 401
 
 
-def touch_session(now: dt.datetime) -> None:
-    """Record activity for the idle timeout, at most once per TOUCH_INTERVAL."""
+def touch_session(response: Response) -> Response:
+    """After a staff request, record its activity for the idle timeout (at most once per
+    TOUCH_INTERVAL).
+
+    The one write that belongs to no view: its own short transaction, after the view's, so
+    that the gate itself never writes and a view's transaction holds only its own work.
+    """
     row: UserSession | None = g.get("user_session")
-    if row is not None and now - row.last_seen_at >= TOUCH_INTERVAL:
-        row.last_seen_at = now
+    now = utcnow()
+    if (
+        row is None or row.ended_at is not None or response.status_code >= 500
+        or now - row.last_seen_at < TOUCH_INTERVAL
+    ):
+        return response
+    db.session.rollback()  # anything a view left uncommitted is not ours to keep
+    try:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == row.id, UserSession.ended_at.is_(None))
+            .values(last_seen_at=now)
+        )
         db.session.commit()
+    except SQLAlchemyError:
+        # Only the idle clock is behind: the next request tries again; the page stands.
+        rollback()
+        return response
+    row.last_seen_at = now
+    return response
 
 
 def staff_context() -> dict[str, Any]:
@@ -202,8 +226,9 @@ def staff_context() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    login_manager.login_view = "clinician_auth.login"
+    login_manager.login_view = "staff.login"
     # Our own check_access answers anonymous requests; Flask-Login's flash would be noise.
     login_manager.login_message = None  # type: ignore[assignment]
     app.before_request(check_access)
+    app.after_request(touch_session)
     app.context_processor(staff_context)

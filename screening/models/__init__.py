@@ -1,4 +1,7 @@
-"""Database models. Derived flags are stored at submission so the dashboard can index them."""
+"""Database models. Derived flags are stored at submission so the dashboard can index them.
+
+It may import ``screening.core``, ``screening.clock`` and ``screening.extensions``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from ..clock import utcnow
+from ..extensions import db
 
 # Tables that triggers keep in step with ``submission``, made by migrations, beyond what the
 # models describe (Alembic's autogenerate leaves them alone: ``migrations/env.py``).
@@ -17,10 +21,6 @@ from .extensions import db
 SEARCH_TABLE = "submission_fts"
 #: One row: how many submissions there are (``submissions``).
 TALLY_TABLE = "submission_tally"
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Draft(db.Model):
