@@ -5,9 +5,10 @@ so a new instrument or question adds its columns with no edit here. ``docs/expor
 documents every column.
 
 The export writes 100,000 rows in a few seconds (issue 6), so a row is one call over a flat
-tuple, with work only on the cells that need it: patient-typed text is neutralised, the
-answers and code lists are decoded, flags become ``true``/``false``; numbers and the single
-codes our own code stores (band, fit, status) go through as they are.
+tuple (and one more per instrument's response), with work only on the cells that need it:
+patient-typed text is neutralised, the answers and code lists are decoded, flags become
+``true``/``false``; numbers and the single codes our own code stores (band, fit, status) go
+through as they are.
 """
 
 from __future__ import annotations
@@ -91,15 +92,20 @@ def _response_cells(instrument: Instrument) -> ResponseCells:
     )
     unscored_keys = [item.key for item in instrument.unscored_items]
     rule = instrument.alert
+    alert_key, minimum = (rule.item_key, rule.minimum) if rule else (None, 0)
     empty = (None,) * len(instrument_columns(instrument))
+    loads = orjson.loads
 
     def cells(answers_json: Any, total: Any, band: Any) -> tuple[Any, ...]:
         if answers_json is None:  # no response to this instrument
             return empty
-        answers = orjson.loads(answers_json)
-        # An unanswered optional item is absent: None, an empty cell.
-        flag = (_FLAG[answers[rule.item_key] >= rule.minimum],) if rule else ()
-        return (*scored(answers), total, band, *map(answers.get, unscored_keys), *flag)
+        answers = loads(answers_json)
+        values = scored(answers) + (total, band)
+        if unscored_keys:  # an unanswered optional item is absent: None, an empty cell
+            values += tuple(map(answers.get, unscored_keys))
+        if alert_key is not None:
+            values += (_FLAG[answers[alert_key] >= minimum],)
+        return values
 
     return cells
 
@@ -142,7 +148,7 @@ class CsvLayout:
          adequate_failed_trials, contraindications, cautions, fit, urgent,
          needs_medical_review, ruleset, review_status, acknowledged_at
          ) = source[:len(SUBMISSION_FIELDS)]
-        responses: list[Any] = []
+        responses: tuple[Any, ...] = ()
         for cells, at in self._builders:
             responses += cells(source[at], source[at + 1], source[at + 2])
         return (
