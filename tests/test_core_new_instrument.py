@@ -3,6 +3,7 @@ scoring, bands, required items, the alert, measurement, CSV columns and cells, a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -161,3 +162,23 @@ def test_its_fhir_questionnaire_and_response_come_from_its_data():
                                               "display": "A lot"}}),
         ("/X0000-1/X0000-9", {"valueInteger": 4}),
     ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"bands": (Band(0, 3, "low", "low"), Band(5, 8, "high", "high"))},  # a gap
+        {"bands": (Band(0, 4, "low", "low"), Band(4, 8, "high", "high"))},  # an overlap
+        {"bands": (Band(0, 3, "low", "low"), Band(4, 7, "high", "high"))},  # short of 8
+        {"bands": (Band(4, 8, "high", "high"), Band(0, 3, "low", "low"))},  # out of order
+        {"bands": ()},
+        {"bands": (Band(0, 8, "all", "all"), Band(3, 2, "odd", "odd"))},
+        {"alert": Alert("z", 1, "", "col")},  # no such item
+        {"items": (*SAMPLE.items, SAMPLE.items[0])},  # a key twice
+        {"items": (SAMPLE.items[0], Item("z", 9, "", "X", HOW_OFTEN, field="habits_a"),
+                   *SAMPLE.items[1:])},  # a field twice
+    ],
+)
+def test_a_definition_with_a_mistake_is_refused_when_it_is_made(change):
+    with pytest.raises(ValueError):
+        dataclasses.replace(SAMPLE, **change)

@@ -117,6 +117,19 @@ class Instrument:
     alert: Alert | None = None
     change: ChangeRules | None = None
 
+    def __post_init__(self) -> None:
+        # A mistake in a new definition fails on import, not in a patient's submission.
+        keys = [item.key for item in self.items]
+        if len(set(keys)) != len(keys) or len(set(self.fields)) != len(keys):
+            raise ValueError(f"{self.key}: item keys and fields must be unique")
+        if self.alert and self.alert.item_key not in keys:
+            raise ValueError(f"{self.key}: the alert names no item of it")
+        covered = [total for b in self.bands for total in range(b.low, b.high + 1)]
+        lowest = sum(min(i.answers.values) for i in self.scored_items)
+        empty = any(b.high < b.low for b in self.bands)
+        if empty or covered != list(range(lowest, self.max_total + 1)):
+            raise ValueError(f"{self.key}: bands must cover every total once, in order")
+
     @property
     def scored_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.scored)
