@@ -51,7 +51,7 @@ def band(instrument: Instrument, score: int) -> Band:
     for candidate in instrument.bands:
         if candidate.low <= score <= candidate.high:
             return candidate
-    raise ValueError(f"{score} is outside 0–{instrument.max_total}")
+    raise ValueError(f"{score} is outside {instrument.bands[0].low}–{instrument.max_total}")
 
 
 def alert_raised(instrument: Instrument, answers: Mapping[str, Any]) -> bool:
