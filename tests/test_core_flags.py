@@ -6,29 +6,33 @@ import dataclasses
 
 import pytest
 
-from screening.core import instruments as inst
 from screening.core.flags import FIT_LABELS, RULESET, Assessment, assess
+from screening.core.health_screen import CONTRAINDICATION, SAFETY_QUESTIONS
+from screening.core.instruments import GAD7, PHQ9
+from screening.core.scoring import Score, score, score_all
 from screening.core.trials import Trial
 
-NO_SAFETY = {q.code: False for q in inst.SAFETY_QUESTIONS}
+NO_SAFETY = {q.code: False for q in SAFETY_QUESTIONS}
 FORBIDDEN_WORDS = ("eligib", "diagnos", "has depression", "qualif")
 
 
-def answers(phq9: int = 0, gad7: int = 0, item9: int = 0) -> dict[str, int]:
+def responses(phq9: int = 0, gad7: int = 0, item9: int = 0) -> dict[str, dict[str, int]]:
     """PHQ-9 and GAD-7 answers with these totals (item 9 counted in the PHQ-9 total)."""
-    result: dict[str, int] = {"phq9_9": item9}
+    phq9_answers: dict[str, int] = {"9": item9}
     remaining = phq9 - item9
     assert remaining >= 0
-    for item in inst.PHQ9.items[:8]:
-        result[inst.PHQ9.field(item)] = min(3, remaining)
+    for item in PHQ9.scored_items[:8]:
+        phq9_answers[item.key] = min(3, remaining)
         remaining -= min(3, remaining)
     assert remaining == 0
+    phq9_answers["10"] = 1  # answered whatever the items: optional when all are 0
+    gad7_answers: dict[str, int] = {}
     remaining = gad7
-    for item in inst.GAD7.items:
-        result[inst.GAD7.field(item)] = min(3, remaining)
+    for item in GAD7.items:
+        gad7_answers[item.key] = min(3, remaining)
         remaining -= min(3, remaining)
     assert remaining == 0
-    return result
+    return {"phq9": phq9_answers, "gad7": gad7_answers}
 
 
 def failed_trials(n: int) -> list[Trial]:
@@ -41,7 +45,7 @@ def safety(*codes: str) -> dict[str, bool]:
 
 
 def run(phq9=17, gad7=0, trials=2, item9=0, reported=()) -> Assessment:
-    return assess(answers(phq9, gad7, item9), failed_trials(trials), safety(*reported))
+    return assess(score_all(responses(phq9, gad7, item9)), failed_trials(trials), safety(*reported))
 
 
 def all_reasons(result: Assessment) -> list[str]:
@@ -135,20 +139,42 @@ def test_no_medical_review_without_contraindication_or_caution():
 
 
 def test_every_safety_code_lands_in_its_own_list():
-    for question in inst.SAFETY_QUESTIONS:
+    for question in SAFETY_QUESTIONS:
         result = run(reported=[question.code])
-        listed = (
-            result.contraindications if question.kind == inst.CONTRAINDICATION else result.cautions
-        )
+        listed = result.contraindications if question.kind == CONTRAINDICATION else result.cautions
         assert listed == (question.code,)
         assert result.needs_medical_review
 
 
-def test_totals_bands_and_ruleset_are_carried():
+def test_the_ruleset_is_carried_and_totals_stay_with_each_score():
     result = run(phq9=17, gad7=12)
-    assert (result.phq9_total, result.phq9_severity) == (17, "moderately_severe")
-    assert (result.gad7_total, result.gad7_severity) == (12, "moderate")
     assert result.ruleset == RULESET == "v1"
+    assert not hasattr(result, "phq9_total")
+    scores = score_all(responses(phq9=17, gad7=12))
+    assert scores == {"phq9": Score(17, "moderately_severe"), "gad7": Score(12, "moderate")}
+
+
+def test_the_order_and_the_totals_come_from_the_scores_given():
+    # The scores as stored may be handed over directly, in any order.
+    result = assess({"gad7": Score(3, "minimal"), "phq9": Score(10, "moderate")},
+                    failed_trials(2), safety())
+    assert result.fit == "likely_fit"
+
+
+def test_any_alert_raised_is_urgent_with_its_reason():
+    scores = {
+        "phq9": Score(3, "minimal"),
+        "gad7": Score(0, "minimal"),
+        "other": Score(1, "low", "Another instrument's alert"),
+    }
+    result = assess(scores, [], safety())
+    assert result.urgent is True
+    assert result.reasons["urgent"] == ["Another instrument's alert"]
+
+
+def test_the_phq9_and_gad7_scores_are_required():
+    with pytest.raises(ValueError, match="gad7"):
+        assess({"phq9": score(PHQ9, responses()["phq9"])}, [], safety())
 
 
 def test_assessment_is_immutable():

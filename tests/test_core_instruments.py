@@ -1,8 +1,14 @@
-"""The instruments as data: wording and LOINC codes exactly as CLINICAL.md."""
+"""The instruments as data: wording and LOINC codes exactly as CLINICAL.md, and the helpers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+
 from screening.core import instruments as inst
+from screening.core.instruments import GAD7, PHQ9, Required
 
 # Copied by hand from CLINICAL.md (not from the HL7 example, which has typos).
 PHQ9_ITEMS = [
@@ -37,54 +43,94 @@ FREQUENCY = [
 
 
 def test_phq9_items_wording_and_codes_are_exact():
-    assert [(i.text, i.loinc) for i in inst.PHQ9.items] == PHQ9_ITEMS
-    assert [i.number for i in inst.PHQ9.items] == list(range(1, 10))
+    assert [(i.text, i.loinc) for i in PHQ9.scored_items] == PHQ9_ITEMS
+    assert [i.number for i in PHQ9.scored_items] == list(range(1, 10))
+    assert [i.key for i in PHQ9.items] == [str(n) for n in range(1, 11)]
 
 
 def test_phq9_stem_panel_and_total_codes():
-    assert inst.PHQ9.stem == (
+    assert PHQ9.stem == (
         "Over the last 2 weeks, how often have you been bothered by any of the following problems?"
     )
-    assert (inst.PHQ9.panel_loinc, inst.PHQ9.total_loinc) == ("44249-1", "44261-6")
-    assert inst.PHQ9.max_total == 27
+    assert (PHQ9.panel_loinc, PHQ9.total_loinc) == ("44249-1", "44261-6")
+    assert PHQ9.max_total == 27
 
 
 def test_gad7_items_wording_and_codes_are_exact():
-    assert [(i.text, i.loinc) for i in inst.GAD7.items] == GAD7_ITEMS
+    assert [(i.text, i.loinc) for i in GAD7.items] == GAD7_ITEMS
+    assert [i.key for i in GAD7.items] == [str(n) for n in range(1, 8)]
+    assert GAD7.items == GAD7.scored_items
     # The wrong list circulating on the web starts at 69726-8.
-    assert "69726-8" not in {i.loinc for i in inst.GAD7.items}
+    assert "69726-8" not in {i.loinc for i in GAD7.items}
 
 
 def test_gad7_stem_panel_and_total_codes():
-    assert inst.GAD7.stem == (
+    assert GAD7.stem == (
         "Over the last 2 weeks, how often have you been bothered by the following problems?"
     )
-    assert (inst.GAD7.panel_loinc, inst.GAD7.total_loinc) == ("69737-5", "70274-6")
-    assert inst.GAD7.max_total == 21
+    assert (GAD7.panel_loinc, GAD7.total_loinc) == ("69737-5", "70274-6")
+    assert GAD7.max_total == 21
 
 
-def test_both_questionnaires_share_the_four_frequency_answers():
-    for questionnaire in inst.QUESTIONNAIRES:
-        assert [(c.value, c.text, c.loinc) for c in questionnaire.choices] == FREQUENCY
+def test_every_scored_item_has_the_four_frequency_answers():
+    for instrument in (PHQ9, GAD7):
+        for item in instrument.scored_items:
+            assert item.answers is inst.FREQUENCY
+    assert [(c.value, c.text, c.loinc) for c in inst.FREQUENCY.choices] == FREQUENCY
+    assert inst.FREQUENCY.values == (0, 1, 2, 3)
 
 
-def test_item_10_wording_and_answer_codes_out_of_numeric_order():
-    assert inst.PHQ9_DIFFICULTY.loinc == "69722-7"
-    assert inst.PHQ9_DIFFICULTY.text == (
+def test_item_10_wording_answer_codes_out_of_numeric_order_and_legacy_field():
+    item10 = PHQ9.item("10")
+    assert (item10.number, item10.loinc, item10.scored) == (10, "69722-7", False)
+    assert item10.text == (
         "If you checked off any problems, how difficult have these problems made it for you to do"
         " your work, take care of things at home, or get along with other people?"
     )
-    assert [(c.value, c.text, c.loinc) for c in inst.DIFFICULTY_CHOICES] == [
+    assert [(c.value, c.text, c.loinc) for c in item10.answers.choices] == [
         (0, "Not difficult at all", "LA6572-7"),
         (1, "Somewhat difficult", "LA6573-5"),
         (2, "Very difficult", "LA6575-0"),
         (3, "Extremely difficult", "LA6574-3"),
     ]
+    assert item10.required is Required.WHEN_ANY_SCORED_ITEM_ABOVE_0
+    assert PHQ9.field(item10) == "phq9_difficulty"
+    assert item10.hint == "Answer this if you chose anything other than “Not at all” above."
+    assert PHQ9.unscored_items == (item10,)
 
 
-def test_item_9_is_the_self_harm_item():
-    assert inst.PHQ9_SELF_HARM_ITEM.loinc == "44260-8"
-    assert inst.PHQ9.field(inst.PHQ9_SELF_HARM_ITEM) == "phq9_9"
+def test_every_other_item_is_always_required_and_named_instrument_underscore_key():
+    for instrument in (PHQ9, GAD7):
+        for item in instrument.scored_items:
+            assert item.required is Required.ALWAYS and item.hint is None
+            assert instrument.field(item) == f"{instrument.key}_{item.number}"
+    assert PHQ9.fields == (*(f"phq9_{n}" for n in range(1, 10)), "phq9_difficulty")
+
+
+def test_the_phq9_alert_is_item_9_at_1_or_more_with_the_staff_words():
+    alert = PHQ9.alert
+    assert alert is not None
+    assert (alert.item_key, alert.minimum, alert.column) == ("9", 1, "phq9_item9_positive")
+    assert PHQ9.item(alert.item_key).loinc == "44260-8"
+    assert alert.reason.format(answer="several days") == (
+        "PHQ-9 item 9 (thoughts of self-harm) answered several days"
+    )
+    assert GAD7.alert is None
+
+
+def test_reliable_change_and_remission_as_clinical_md():
+    assert (PHQ9.change.reliable_change, PHQ9.change.remission_below) == (6, 5)
+    assert (GAD7.change.reliable_change, GAD7.change.remission_below) == (4, 5)
+
+
+def test_names_titles_and_step_titles():
+    assert (PHQ9.name, PHQ9.title, PHQ9.step_title) == (
+        "PHQ-9", "Mood (PHQ-9)", "How you have been feeling"
+    )
+    assert (GAD7.name, GAD7.title, GAD7.step_title) == (
+        "GAD-7", "Anxiety (GAD-7)", "Worry and anxiety"
+    )
+    assert PHQ9.version and GAD7.version
 
 
 def test_bands_cover_every_total_once_with_the_export_values():
@@ -93,43 +139,64 @@ def test_bands_cover_every_total_once_with_the_export_values():
                  (15, 19, "moderately_severe"), (20, 27, "severe")],
         "gad7": [(0, 4, "minimal"), (5, 9, "mild"), (10, 14, "moderate"), (15, 21, "severe")],
     }
-    for questionnaire in inst.QUESTIONNAIRES:
-        assert [(b.low, b.high, b.code) for b in questionnaire.bands] == expected[
-            questionnaire.key
-        ]
+    for instrument in (PHQ9, GAD7):
+        assert [(b.low, b.high, b.code) for b in instrument.bands] == expected[instrument.key]
+        covered = [t for b in instrument.bands for t in range(b.low, b.high + 1)]
+        assert covered == list(range(instrument.max_total + 1))
 
 
-def test_response_options_are_the_four_of_clinical_md():
-    assert [o.text.lower() for o in inst.RESPONSE_OPTIONS] == [
-        "helped a lot", "helped a little", "did not help", "stopped because of side effects",
-    ]
-    assert inst.FAILED_RESPONSES == {"helped_a_little", "did_not_help"}
+def test_the_registry_and_the_intake_order():
+    assert inst.INSTRUMENTS == {"phq9": PHQ9, "gad7": GAD7}
+    assert inst.INTAKE_INSTRUMENTS == ("phq9", "gad7")
+    assert inst.by_key("gad7") is GAD7
+    with pytest.raises(KeyError, match="audit"):
+        inst.by_key("audit")
 
 
-def test_safety_screen_has_the_three_contraindications_and_seven_cautions():
-    by_kind = {
-        kind: [q.code for q in inst.SAFETY_QUESTIONS if q.kind == kind]
-        for kind in (inst.CONTRAINDICATION, inst.CAUTION)
+def test_item_and_choice_look_ups_refuse_what_is_not_there():
+    assert PHQ9.item("9").number == 9
+    with pytest.raises(KeyError):
+        PHQ9.item("11")
+    assert inst.FREQUENCY.choice(2).text == "More than half the days"
+    for wrong in (4, -1, True, 1.0, "1", None):
+        with pytest.raises(ValueError):
+            inst.FREQUENCY.choice(wrong)
+
+
+def test_fields_and_answers_convert_both_ways_leaving_out_unanswered_items():
+    values = {f"phq9_{n}": n % 4 for n in range(1, 10)}
+    values |= {"phq9_difficulty": None, "csrf_token": "x", "gad7_1": 3}
+    answers = PHQ9.fields_to_answers(values)
+    assert answers == {str(n): n % 4 for n in range(1, 10)}
+    assert PHQ9.answers_to_fields(answers) == {f"phq9_{n}": n % 4 for n in range(1, 10)}
+    assert PHQ9.fields_to_answers({"phq9_difficulty": 2}) == {"10": 2}
+    assert PHQ9.answers_to_fields({"10": 2}) == {"phq9_difficulty": 2}
+
+
+CORE_DIR = Path(inst.__file__).parent
+
+
+def patient_facing_strings() -> list[str]:
+    from screening.core import health_screen, options, treatment_history
+
+    strings: list[str] = []
+    for instrument in inst.INSTRUMENTS.values():
+        strings += [instrument.title, instrument.step_title, instrument.stem]
+        for item in instrument.items:
+            strings += [item.text, *(c.text for c in item.answers.choices)]
+            strings += [item.hint] if item.hint else []
+    for group in (treatment_history.RESPONSE_OPTIONS, options.YES_NO, options.CONTACT_METHODS):
+        strings += [option.text for option in group]
+    strings += [t.question for t in treatment_history.OTHER_TREATMENTS]
+    strings += [q.question for q in health_screen.SAFETY_QUESTIONS]
+    return strings
+
+
+def test_every_patient_facing_string_is_marked_for_translation():
+    extracted = {
+        message for _file, _line, message, _comments, _context in extract_from_dir(
+            str(CORE_DIR), keywords={"N_": None}
+        )
     }
-    assert by_kind[inst.CONTRAINDICATION] == [
-        "vascular_aneurysm", "brain_bleed", "ketamine_allergy",
-    ]
-    assert by_kind[inst.CAUTION] == [
-        "uncontrolled_blood_pressure", "heart_disease", "psychosis", "mania", "substance_use",
-        "pregnancy", "sedatives_or_stimulants",
-    ]
-
-
-def test_every_safety_question_is_a_plain_question():
-    for question in inst.SAFETY_QUESTIONS:
-        assert question.question.endswith("?")
-        assert question.staff_label
-
-
-def test_other_treatments_asked_include_therapy_ect_tms_and_prior_ketamine():
-    assert [t.code for t in inst.OTHER_TREATMENTS] == ["psychotherapy", "ect", "tms", "ketamine"]
-
-
-def test_at_least_eight_trial_rows_without_javascript():
-    assert inst.TRIAL_ROWS_WITHOUT_JS >= 8
-    assert inst.MAX_TRIAL_ROWS >= inst.TRIAL_ROWS_WITHOUT_JS
+    missing = [text for text in patient_facing_strings() if text not in extracted]
+    assert missing == []

@@ -1,4 +1,5 @@
-"""The pure clinical core: instrument definitions, scoring, flag rules, CSV and FHIR building.
+"""The pure clinical core: instruments as data, scoring, flag and measurement rules, CSV and
+FHIR building, references and possible-match keys.
 
 Nothing in this package imports flask or sqlalchemy or does any I/O; the current time is
 always passed in as an argument. ``tests/test_core_purity.py`` keeps it that way.

@@ -1,7 +1,8 @@
 """The flag rules of CLINICAL.md, rule set ``v1``: fit, urgent, needs medical review.
 
 Computed once at submission and stored with ``RULESET`` so a past flag can be explained and
-re-computed. The words are for staff only and never say "eligible" or "diagnosed".
+re-computed. The words are for staff only and never say "eligible" or "diagnosed". The fit
+rules name the PHQ-9 and GAD-7; urgent is any instrument's alert.
 """
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .instruments import CAUTION, CONTRAINDICATION, GAD7, PHQ9, SAFETY_QUESTIONS
-from .scoring import band, self_harm_answer, total
+from .health_screen import CAUTION, CONTRAINDICATION, SAFETY_QUESTIONS
+from .instruments import GAD7, PHQ9
+from .scoring import Score
 from .trials import Trial, adequate_failed_trials
 
 RULESET = "v1"
@@ -29,12 +31,8 @@ FIT_LABELS = {
 
 @dataclass(frozen=True)
 class Assessment:
-    """Everything the rules derive from one set of answers."""
+    """The flags and their reasons (each response's own total and band are in its Score)."""
 
-    phq9_total: int
-    phq9_severity: str
-    gad7_total: int
-    gad7_severity: str
     adequate_failed_trials: int
     contraindications: tuple[str, ...]
     cautions: tuple[str, ...]
@@ -51,22 +49,27 @@ def _reported(codes: Iterable[str]) -> list[str]:
 
 
 def assess(
-    answers: Mapping[str, int], trials: Iterable[Trial], safety: Mapping[str, bool]
+    scores: Mapping[str, Score], trials: Iterable[Trial], safety: Mapping[str, bool]
 ) -> Assessment:
-    """Score the questionnaires and apply rule set v1."""
-    phq9_total = total(PHQ9, answers)
-    gad7_total = total(GAD7, answers)
+    """Apply rule set v1 to the scored responses (by instrument key), trials and screen.
+
+    ``scores`` must hold the PHQ-9 and GAD-7; every alert raised in it makes the result urgent.
+    """
+    missing = {PHQ9.key, GAD7.key} - set(scores)
+    if missing:
+        raise ValueError(f"rule set {RULESET} needs the {' and '.join(sorted(missing))} scores")
+    phq9_total = scores[PHQ9.key].total
+    gad7_total = scores[GAD7.key].total
     failed = adequate_failed_trials(trials)
     contraindications = tuple(
         q.code for q in SAFETY_QUESTIONS if q.kind == CONTRAINDICATION and safety[q.code]
     )
     cautions = tuple(q.code for q in SAFETY_QUESTIONS if q.kind == CAUTION and safety[q.code])
-    item9 = self_harm_answer(answers)
 
     phq9_high = phq9_total >= SCORE_THRESHOLD
     gad7_high = gad7_total >= SCORE_THRESHOLD
-    phq9_words = f"PHQ-9 total {phq9_total} ({'10 or more' if phq9_high else 'under 10'})"
-    gad7_words = f"GAD-7 total {gad7_total} ({'10 or more' if gad7_high else 'under 10'})"
+    phq9_words = f"{PHQ9.name} total {phq9_total} ({'10 or more' if phq9_high else 'under 10'})"
+    gad7_words = f"{GAD7.name} total {gad7_total} ({'10 or more' if gad7_high else 'under 10'})"
     trials_words = (
         f"{failed} adequate antidepressant trial{'' if failed == 1 else 's'} without enough"
         f" response ({'2 or more' if failed >= FAILED_TRIALS_THRESHOLD else 'fewer than 2'})"
@@ -86,24 +89,15 @@ def assess(
         fit = UNLIKELY_FIT
         fit_reasons = [phq9_words, gad7_words]
 
-    urgent = item9 >= 1
-    urgent_reasons = (
-        [f"PHQ-9 item 9 (thoughts of self-harm) answered {PHQ9.choice(item9).text.lower()}"]
-        if urgent
-        else []
-    )
+    urgent_reasons = [s.alert_reason for s in scores.values() if s.alert_reason is not None]
     review_reasons = _reported(contraindications + cautions)
 
     return Assessment(
-        phq9_total=phq9_total,
-        phq9_severity=band(PHQ9, phq9_total).code,
-        gad7_total=gad7_total,
-        gad7_severity=band(GAD7, gad7_total).code,
         adequate_failed_trials=failed,
         contraindications=contraindications,
         cautions=cautions,
         fit=fit,
-        urgent=urgent,
+        urgent=bool(urgent_reasons),
         needs_medical_review=bool(review_reasons),
         reasons={"fit": fit_reasons, "urgent": urgent_reasons, "medical_review": review_reasons},
     )

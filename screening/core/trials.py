@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .instruments import ADEQUATE_TRIAL_WEEKS, FAILED_RESPONSES
+from .treatment_history import ADEQUATE_TRIAL_WEEKS, FAILED_RESPONSES
 
 
 @dataclass(frozen=True)
