@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import clinician, demo, intake, staff, web
+from . import clinician, demo, intake, questionnaires, staff, web
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=lambda: "en")
     web.init_app(app)
+    questionnaires.init_app(app)
     intake.init_app(app)
     staff.init_app(app)
     clinician.init_app(app)

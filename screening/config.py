@@ -11,6 +11,10 @@ SECRET_KEY = None
 
 DRAFT_TTL = timedelta(days=7)
 
+# The scored questionnaires the intake asks, in order (keys of
+# screening.core.instruments.INSTRUMENTS); the CSV export has their columns in this order.
+INTAKE_INSTRUMENTS = ("phq9", "gad7")
+
 # Sessions: HttpOnly and SameSite always; Secure unless explicitly serving plain HTTP locally
 # (`make run` sets SCREENING_SESSION_COOKIE_SECURE=false for http://127.0.0.1).
 SESSION_COOKIE_NAME = "screening_session"

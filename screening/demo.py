@@ -5,18 +5,20 @@ phone numbers) and scored by the real ``screening.core.flags.assess``, so its fl
 and reasons are exactly what the intake would have stored for those answers.
 
 It may import ``screening.core``, ``screening.clock``, ``screening.extensions``,
-``screening.models``, ``screening.web``, ``screening.staff`` and ``screening.intake``: it is a
-command at the top, beside the app factory.
+``screening.models``, ``screening.questionnaires``, ``screening.web``, ``screening.staff`` and
+``screening.intake``: it is a command at the top, beside the app factory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
 import secrets
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
@@ -26,13 +28,23 @@ from flask.cli import AppGroup
 from sqlalchemy import insert, select
 
 from .clock import utcnow
-from .core import instruments as inst
-from .core import references
+from .core import health_screen, references
 from .core.flags import assess
+from .core.instruments import Instrument
+from .core.scoring import required_items, score
 from .core.trials import Trial
 from .extensions import db
-from .intake.submission import flag_columns, search_text
-from .models import Note, StatusChange, Submission, User
+from .intake.submission import flag_columns, patient_columns, response_columns, search_text
+from .models import (
+    INTAKE,
+    Note,
+    Patient,
+    QuestionnaireResponse,
+    StatusChange,
+    Submission,
+    User,
+)
+from .questionnaires import intake_instruments
 from .staff.accounts import hash_password
 from .web import database
 
@@ -84,33 +96,52 @@ SAFETY_YES_RATE = {
 }
 
 SUBMISSION_TABLE = Submission.__table__
+PATIENT_TABLE = Patient.__table__
+RESPONSE_TABLE = QuestionnaireResponse.__table__
 
 demo_cli = AppGroup("demo", help="Synthetic data for demos and benchmarks.")
 
 
-# A patient's overall level (0 = not at all … 3 = nearly every day); answers spread around it.
-LEVELS = (0.3, 0.8, 1.3, 1.7, 2.1, 2.5)
-ANSWERS = (0, 1, 2, 3)
-PHQ9_FIELDS = tuple(inst.PHQ9.field(item) for item in inst.PHQ9.items)
-GAD7_FIELDS = tuple(inst.GAD7.field(item) for item in inst.GAD7.items)
+# A patient's overall level, as a share of an item's highest answer (0 = not at all … 1 =
+# nearly every day); each instrument's answers spread around it.
+LEVELS = (0.1, 0.27, 0.43, 0.57, 0.7, 0.83)
+SPREAD = 0.8
+# An alert item (PHQ-9 item 9) is answered above 0 less often, more often when mood is low.
+ALERT_SHIFT = 2.0
+ALERT_SPREAD = 0.7
 WEEKS = (2, 3, 4, 6, 8, 10, 12, 16, 24, 36, 52)
 RESPONSES = tuple(RESPONSE_WEIGHTS)
 RESPONSE_CUM = tuple(itertools.accumulate(RESPONSE_WEIGHTS.values()))
 TRIAL_COUNTS = (0, 1, 2, 3, 4, 5)
 TRIAL_COUNT_CUM = tuple(itertools.accumulate((15, 20, 25, 20, 12, 8)))
-SAFETY_RATES = tuple((q.code, SAFETY_YES_RATE.get(q.code, 0.03)) for q in inst.SAFETY_QUESTIONS)
+SAFETY_RATES = tuple(
+    (q.code, SAFETY_YES_RATE.get(q.code, 0.03)) for q in health_screen.SAFETY_QUESTIONS
+)
 
 
-def _answer_weights(level: float, spread: float = 0.8) -> tuple[float, ...]:
-    """Cumulative chances of 0–3 for an answer drawn around ``level`` and rounded."""
-    normal = NormalDist(level, spread)
-    return tuple(normal.cdf(value + 0.5) for value in ANSWERS[:-1]) + (1.0,)
+@functools.cache
+def _answer_weights(options: int, level: float, shift: float, spread: float) -> tuple[float, ...]:
+    """Cumulative chances of each of ``options`` answers, drawn around ``level`` (a share of
+    the highest), moved down by ``shift``, and rounded. Cached: a row costs a few draws."""
+    normal = NormalDist(level * (options - 1) - shift, spread)
+    return tuple(normal.cdf(index + 0.5) for index in range(options - 1)) + (1.0,)
 
 
-# Precomputed so that a row costs a few random draws, not one Gaussian per answer.
-ANSWER_CUM = {level: _answer_weights(level) for level in LEVELS}
-# Item 9 is answered above 0 less often than the other items, more often when mood is low.
-SELF_HARM_CUM = {level: _answer_weights(level - 2.0, 0.7) for level in LEVELS}
+def _answers(rng: random.Random, instrument: Instrument, level: float) -> dict[str, int]:
+    """A complete, plausible response to ``instrument`` from someone at ``level``."""
+    alert_item = instrument.alert.item_key if instrument.alert else None
+    answers: dict[str, int] = {}
+    for item in instrument.scored_items:
+        choices = item.answers.choices
+        weights = (_answer_weights(len(choices), level, ALERT_SHIFT, ALERT_SPREAD)
+                   if item.key == alert_item else _answer_weights(len(choices), level, 0, SPREAD))
+        answers[item.key] = rng.choices(choices, cum_weights=weights)[0].value
+    for item in required_items(instrument, answers):
+        if item.key not in answers:  # the unscored ones asked when any answer is above 0
+            choices = item.answers.choices
+            weights = _answer_weights(len(choices), level, 0, SPREAD)
+            answers[item.key] = rng.choices(choices, cum_weights=weights)[0].value
+    return answers
 
 
 def _trials(rng: random.Random) -> list[Trial]:
@@ -134,23 +165,31 @@ def _reference(rng: random.Random, taken: set[str]) -> str:
             return reference
 
 
-def submission_row(
-    rng: random.Random, index: int, now: dt.datetime, taken: set[str], staff_ids: list[int]
-) -> dict[str, Any]:
-    """One synthetic submission as a dict of column values, flagged by the real rules."""
+@dataclass
+class Record:
+    """One synthetic intake as column values: its patient, its submission, its responses."""
+
+    patient: dict[str, Any]
+    submission: dict[str, Any]
+    responses: list[dict[str, Any]]
+
+
+def synthetic_record(
+    rng: random.Random, index: int, now: dt.datetime, taken: set[str], staff_ids: list[int],
+    instruments: tuple[Instrument, ...],
+) -> Record:
+    """One synthetic intake, scored and flagged by the real rules."""
     # A clinic's referrals: many moderately to severely depressed, some mostly anxious.
     mood = rng.randrange(len(LEVELS))
-    anxiety = LEVELS[min(len(LEVELS) - 1, max(0, mood + rng.choice((-2, -1, 0, 0, 1, 2))))]
-    level = LEVELS[mood]
-    answers = dict(zip(PHQ9_FIELDS, rng.choices(ANSWERS, cum_weights=ANSWER_CUM[level], k=9),
-                       strict=True))
-    if rng.random() < 0.9:
-        answers["phq9_9"] = rng.choices(ANSWERS, cum_weights=SELF_HARM_CUM[level])[0]
-    answers.update(zip(GAD7_FIELDS, rng.choices(ANSWERS, cum_weights=ANSWER_CUM[anxiety], k=7),
-                       strict=True))
+    answers: dict[str, dict[str, int]] = {}
+    for number, instrument in enumerate(instruments):
+        drift = 0 if number == 0 else rng.choice((-2, -1, 0, 0, 1, 2))
+        level = LEVELS[min(len(LEVELS) - 1, max(0, mood + drift))]
+        answers[instrument.key] = _answers(rng, instrument, level)
+    scores = {i.key: score(i, answers[i.key]) for i in instruments}
     trials = _trials(rng)
     safety = {code: rng.random() < rate for code, rate in SAFETY_RATES}
-    result = assess(answers, trials, safety)
+    result = assess(scores, trials, safety)
 
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     reference = _reference(rng, taken)
@@ -163,23 +202,24 @@ def submission_row(
         list(STATUS_PATHS), weights=(10, 25, 25, 15, 10, 15)
     )[0]
     acknowledged = result.urgent and age >= UNACKNOWLEDGED_WITHIN
-    row = {
+    patient = {
+        "created_at": submitted_at,
+        **patient_columns({
+            "first_name": first,
+            "last_name": last,
+            "date_of_birth": (submitted_at - dt.timedelta(days=age_days)).date(),
+            "email": email,
+            "phone": f"555 01{rng.randrange(100):02d} {rng.randrange(10_000):04d}",
+            "contact_method": rng.choice(("email", "phone", "text")),
+        }),
+    }
+    submission = {
         "reference": reference,
         "draft_token_hash": f"{rng.getrandbits(256):064x}",
         "submitted_at": submitted_at,
         "consented_at": submitted_at - dt.timedelta(minutes=rng.randrange(5, 60)),
-        "first_name": first,
-        "last_name": last,
-        "date_of_birth": (submitted_at - dt.timedelta(days=age_days)).date(),
-        "email": email,
-        "phone": f"555 01{rng.randrange(100):02d} {rng.randrange(10_000):04d}",
-        "contact_method": rng.choice(("email", "phone", "text")),
+        "language": "en",
         "search_text": search_text(first, last, email, reference),
-        "answers": answers,
-        "phq9_difficulty": (
-            rng.choices(ANSWERS, cum_weights=ANSWER_CUM[level])[0]
-            if any(answers[field] for field in PHQ9_FIELDS) else None
-        ),
         "trials": [t.__dict__ for t in trials],
         "other_treatments": {
             "psychotherapy": rng.random() < 0.7,
@@ -190,7 +230,7 @@ def submission_row(
             "notes": "",
         },
         "safety": safety,
-        **flag_columns(result, answers),
+        **flag_columns(result),
         "review_status": status,
         "acknowledged_at": submitted_at + dt.timedelta(hours=rng.randrange(1, 24))
         if acknowledged else None,
@@ -200,8 +240,13 @@ def submission_row(
     }
     # flag_columns gives the state of a new submission (an urgent one awaits acknowledgement);
     # the older urgent ones here have been acknowledged since.
-    row["awaiting_ack"] = result.urgent and not acknowledged
-    return row
+    submission["awaiting_ack"] = result.urgent and not acknowledged
+    responses = [
+        {"occasion": INTAKE, "language": "en", "completed_at": submitted_at,
+         **response_columns(instrument, answers[instrument.key])}
+        for instrument in instruments
+    ]
+    return Record(patient, submission, responses)
 
 
 def _follow_ups(
@@ -246,31 +291,51 @@ def _batches(total: int) -> Iterator[int]:
         done += size
 
 
-def seed(count: int, seed_value: int | None, now: dt.datetime) -> int:
-    """Insert ``count`` synthetic submissions (with status history and notes), committing in
-    batches; the same ``seed_value`` and ``now`` on an empty database give the same rows."""
+def seed(
+    count: int, seed_value: int | None, now: dt.datetime,
+    instruments: tuple[Instrument, ...] | None = None,
+) -> int:
+    """Insert ``count`` synthetic intakes (patients, submissions, responses, status history
+    and notes), committing in batches; the same ``seed_value`` and ``now`` on an empty
+    database give the same rows."""
+    instruments = instruments or intake_instruments()
     rng = random.Random(seed_value)
     staff_ids = _demo_staff_ids()
     taken = set(db.session.scalars(select(Submission.reference)))
     index = len(taken)
     for size in _batches(count):
-        rows = [submission_row(rng, index + i, now, taken, staff_ids) for i in range(size)]
+        records = [synthetic_record(rng, index + i, now, taken, staff_ids, instruments)
+                   for i in range(size)]
         index += size
-        # One executemany per batch into the table (the ORM's bulk path costs a quarter more
-        # CPU here and splits batches wherever the set of None columns changes), then the new
-        # ids by reference: on SQLite several times faster than INSERT … RETURNING.
-        db.session.execute(insert(SUBMISSION_TABLE), rows)
+        # Executemany into the tables (the ORM's unit of work costs far more CPU here). The
+        # patients' new ids come back in order (INSERT … RETURNING, sorted by parameter); the
+        # submissions' are read back by reference.
+        patient_ids = db.session.scalars(
+            insert(PATIENT_TABLE).returning(PATIENT_TABLE.c.id, sort_by_parameter_order=True),
+            [record.patient for record in records],
+        ).all()
+        for record, patient_id in zip(records, patient_ids, strict=True):
+            record.submission["patient_id"] = patient_id
+        db.session.execute(insert(SUBMISSION_TABLE), [record.submission for record in records])
         id_of = dict(db.session.execute(
             select(Submission.reference, Submission.id)
-            .where(Submission.reference.in_([row["reference"] for row in rows]))
+            .where(Submission.reference.in_([r.submission["reference"] for r in records]))
         ).tuples().all())
-        ids = [id_of[row["reference"]] for row in rows]
+        responses: list[dict[str, Any]] = []
         changes: list[dict[str, Any]] = []
         notes: list[dict[str, Any]] = []
-        for row, submission_id in zip(rows, ids, strict=True):
-            row_changes, row_notes = _follow_ups(rng, row, submission_id, staff_ids)
+        for record in records:
+            submission_id = id_of[record.submission["reference"]]
+            responses += [
+                {**values, "patient_id": record.submission["patient_id"],
+                 "submission_id": submission_id}
+                for values in record.responses
+            ]
+            row_changes, row_notes = _follow_ups(rng, record.submission, submission_id,
+                                                 staff_ids)
             changes += row_changes
             notes += row_notes
+        db.session.execute(insert(RESPONSE_TABLE), responses)
         if changes:
             db.session.execute(insert(StatusChange.__table__), changes)
         if notes:

@@ -30,21 +30,26 @@
     }, 100);
   }
 
-  // ---- PHQ-9 item 9: show crisis resources as soon as a positive answer is chosen ----
+  // ---- An alert item (PHQ-9 item 9): show crisis resources as soon as an answer at or
+  //      above its minimum is chosen. The panel names the question and the minimum. ----
 
-  function item9Crisis() {
-    var panel = document.getElementById("item9-crisis");
+  function alertCrisis() {
+    var panel = document.querySelector("[data-alert-field]");
     if (!panel) {
       return;
     }
     announcer();
-    var radios = document.querySelectorAll('input[type="radio"][name="phq9_9"]');
+    var minimum = Number(panel.getAttribute("data-alert-minimum"));
+    var radios = document.querySelectorAll('input[type="radio"]');
+    radios = Array.prototype.filter.call(radios, function (radio) {
+      return radio.name === panel.getAttribute("data-alert-field");
+    });
     Array.prototype.forEach.call(radios, function (radio) {
       radio.addEventListener("change", function () {
         if (!radio.checked) {
           return;
         }
-        if (Number(radio.value) >= 1) {
+        if (Number(radio.value) >= minimum) {
           if (panel.hidden) {
             panel.hidden = false;
             var heading = panel.querySelector("h2");
@@ -233,7 +238,7 @@
     });
   }
 
-  item9Crisis();
+  alertCrisis();
   errorSummary();
   trialRows();
   submitOnce();

@@ -11,12 +11,18 @@ from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 
+from screening.core import health_screen, references, scoring
 from screening.core import instruments as inst
 from screening.core.flags import assess
+from screening.core.scoring import Score
 from screening.core.trials import Trial
 from screening.extensions import db
-from screening.intake.submission import flag_columns, search_text
-from screening.models import Submission
+from screening.intake.submission import (
+    flag_columns,
+    patient_columns,
+    search_text,
+)
+from screening.models import INTAKE, Patient, QuestionnaireResponse, Submission
 from screening.staff import passwords
 
 from .auth_helpers import login, make_user
@@ -31,12 +37,12 @@ TWO_FAILED_TRIALS = (
 
 
 def reference_for(n: int) -> str:
-    code = "".join(inst_char(n // (30**i)) for i in range(8))
-    return f"{code[:4]}-{code[4:]}"
+    return references.with_hyphen(
+        "".join(references.ALPHABET[(n // 30**i) % 30] for i in range(references.LENGTH))
+    )
 
 
-def inst_char(n: int) -> str:
-    return "ABCDEFGHJKMNPQRSTVWXYZ23456789"[n % 30]
+PATIENT_FIELDS = ("date_of_birth", "phone", "contact_method")
 
 
 def add_submission(
@@ -54,38 +60,60 @@ def add_submission(
     notes: str = "",
     **overrides: Any,
 ) -> str:
-    """Store one scored, flagged submission (as the intake would); returns its reference."""
+    """Store one scored, flagged intake (its patient, submission and responses, as the intake
+    would); returns its reference. ``overrides`` replace patient or submission columns."""
     n = next(_serial)
-    answers = {f"phq9_{i}": v for i, v in enumerate(phq9, 1)}
-    answers.update({f"gad7_{i}": v for i, v in enumerate(gad7, 1)})
-    safety = {q.code: q.code in safety_yes for q in inst.SAFETY_QUESTIONS}
-    result = assess(answers, trials, safety)
+    answers = {
+        "phq9": {str(i): v for i, v in enumerate(phq9, 1)},
+        "gad7": {str(i): v for i, v in enumerate(gad7, 1)},
+    }
+    if difficulty is not None:
+        answers["phq9"]["10"] = difficulty
+    instruments = {"phq9": inst.PHQ9, "gad7": inst.GAD7}
+    safety = {q.code: q.code in safety_yes for q in health_screen.SAFETY_QUESTIONS}
+    # Scored as stored, not checked: a test may store what the intake would refuse (item 10
+    # left out after positive answers) to see that the pages and the export cope with it.
+    scores = {k: Score(scoring.total(instruments[k], a),
+                       scoring.band(instruments[k], scoring.total(instruments[k], a)).code,
+                       scoring.alert_reason(instruments[k], a))
+              for k, a in answers.items()}
+    result = assess(scores, trials, safety)
     reference = overrides.pop("reference", None) or reference_for(n)
     email = email or f"{first_name}.{last_name}.{n}@example.com".lower()
+    when = submitted_at or NOW - dt.timedelta(minutes=n)
+    about = {
+        "first_name": first_name, "last_name": last_name, "date_of_birth": dt.date(1984, 6, 14),
+        "email": email, "phone": "555 010 4477", "contact_method": "email",
+        **{k: overrides.pop(k) for k in PATIENT_FIELDS if k in overrides},
+    }
     values: dict[str, Any] = dict(
         reference=reference,
         draft_token_hash=f"test-draft-{n}-{reference}",
-        submitted_at=submitted_at or NOW - dt.timedelta(minutes=n),
+        submitted_at=when,
         consented_at=(submitted_at or NOW) - dt.timedelta(minutes=30),
-        first_name=first_name,
-        last_name=last_name,
-        date_of_birth=dt.date(1984, 6, 14),
-        email=email,
-        phone="555 010 4477",
-        contact_method="email",
         search_text=search_text(first_name, last_name, email, reference),
-        answers=answers,
-        phq9_difficulty=difficulty,
         trials=[t.__dict__ for t in trials],
         other_treatments={"psychotherapy": True, "ect": False, "tms": False, "ketamine": False,
                           "ketamine_outcome": None, "notes": notes},
         safety=safety,
         review_status="new",
-        **flag_columns(result, answers),
+        **flag_columns(result),
     )
     values.update(overrides)
     with app.app_context():
-        db.session.add(Submission(**values))
+        patient = Patient(created_at=when, **patient_columns(about))
+        db.session.add(Submission(
+            patient=patient,
+            responses=[
+                QuestionnaireResponse(
+                    patient=patient, occasion=INTAKE, completed_at=when, instrument=k,
+                    instrument_version=instruments[k].version, answers=a,
+                    total=scores[k].total, band=scores[k].band, urgent=scores[k].alert,
+                )
+                for k, a in answers.items()
+            ],
+            **values,
+        ))
         db.session.commit()
     return reference
 
@@ -103,7 +131,9 @@ def get_submission(app: Flask, reference: str) -> Submission:
     with app.app_context():
         found = db.session.scalar(db.select(Submission).where(Submission.reference == reference))
         assert found is not None
-        db.session.expunge(found)
+        # Loaded now: the object is read after its session has closed.
+        _ = (found.patient.name, found.responses, found.notes, found.status_changes)
+        db.session.expunge_all()
         return found
 
 

@@ -9,14 +9,14 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from screening.core import instruments as inst
+from screening.core import health_screen
 from screening.extensions import db
 from screening.intake.drafts import hash_token
 from screening.models import Draft, Submission
 
 from .conftest import post_form
 
-SAFETY_CODES = [q.code for q in inst.SAFETY_QUESTIONS]
+SAFETY_CODES = [q.code for q in health_screen.SAFETY_QUESTIONS]
 STEP_KEYS = ["consent", "about", "phq9", "gad7", "treatment", "health"]
 
 
@@ -82,6 +82,8 @@ def walk_to(client: FlaskClient, step: str, **overrides: dict[str, Any]) -> None
 def all_submissions(app: Flask) -> list[Submission]:
     with app.app_context():
         submissions = db.session.scalars(db.select(Submission)).all()
+        for found in submissions:  # read now: the objects outlive their session
+            _ = (found.patient.name, found.responses)
         db.session.expunge_all()
         return list(submissions)
 

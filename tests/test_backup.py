@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 
 from screening import create_app
 from screening.extensions import db
-from screening.models import Submission
+from screening.models import Patient, Submission
 
 from .intake_helpers import complete_intake
 
@@ -41,7 +41,7 @@ def live(tmp_path) -> Flask:
 
 def emails(path: Path) -> list[str]:
     with closing(sqlite3.connect(path)) as conn:
-        return sorted(row[0] for row in conn.execute("SELECT email FROM submission"))
+        return sorted(row[0] for row in conn.execute("SELECT email FROM patient"))
 
 
 def intake(app: Flask, email: str) -> None:
@@ -57,7 +57,7 @@ def test_a_backup_taken_while_the_app_writes_holds_committed_data_only(live, tmp
     # Another worker is in the middle of a write when the backup starts.
     writer = sqlite3.connect(tmp_path / "live.db", isolation_level=None, timeout=30)
     writer.execute("BEGIN IMMEDIATE")
-    writer.execute("UPDATE submission SET email = 'uncommitted@example.com'")
+    writer.execute("UPDATE patient SET email = 'uncommitted@example.com'")
 
     result = backup(live, tmp_path / "copy.db")
 
@@ -83,7 +83,10 @@ def test_restore_brings_back_the_data_as_it_was_at_the_backup(live, tmp_path):
     assert backup(live, tmp_path / "nightly.db").exit_code == 0
     intake(live, "lost.after.backup@example.com")
     with live.app_context():
-        db.session.execute(db.delete(Submission).where(Submission.email == "kept@example.com"))
+        kept = db.session.scalars(db.select(Submission).join(Patient).where(
+            Patient.email == "kept@example.com")).one()
+        db.session.delete(kept)
+        db.session.delete(kept.patient)
         db.session.commit()
     assert emails(database) == ["lost.after.backup@example.com"]
 
@@ -98,7 +101,7 @@ def test_restore_brings_back_the_data_as_it_was_at_the_backup(live, tmp_path):
     restarted = sqlite_app(database)
 
     with restarted.app_context():
-        stored = db.session.scalars(db.select(Submission.email)).all()
+        stored = db.session.scalars(db.select(Patient.email)).all()
         db.engine.dispose()
     assert stored == ["kept@example.com"]
     assert restarted.test_client().get("/healthz").json["database"] == "ok"

@@ -101,8 +101,7 @@ def test_a_changed_name_is_found_by_the_new_name_only(app, clinician, people):
         db.session.execute(
             update(Submission)
             .where(Submission.reference == people["robin"])
-            .values(last_name="Newname",
-                    search_text=search_text("Robin", "Newname", "robin.s@example.com",
+            .values(search_text=search_text("Robin", "Newname", "robin.s@example.com",
                                             people["robin"]))
         )
         db.session.commit()

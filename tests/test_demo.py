@@ -9,23 +9,37 @@ from sqlalchemy import delete, func, select
 from screening import demo
 from screening.clinician import queries
 from screening.core.flags import assess
+from screening.core.instruments import by_key
+from screening.core.scoring import score
 from screening.core.trials import Trial
 from screening.extensions import db
-from screening.models import Note, StatusChange, Submission, User
+from screening.models import (
+    Note,
+    Patient,
+    QuestionnaireResponse,
+    StatusChange,
+    Submission,
+    User,
+)
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-COMPARED = ("reference", "submitted_at", "first_name", "last_name", "date_of_birth", "email",
-            "phone", "answers", "trials", "safety", "fit", "urgent", "review_status",
+COMPARED = ("reference", "submitted_at", "trials", "safety", "fit", "urgent", "review_status",
             "awaiting_ack")
+PERSON = ("first_name", "last_name", "date_of_birth", "email", "phone")
 
 
 def seeded_rows() -> list[dict[str, object]]:
     submissions = db.session.scalars(select(Submission).order_by(Submission.id)).all()
-    return [{name: getattr(s, name) for name in COMPARED} for s in submissions]
+    return [
+        {**{name: getattr(s, name) for name in COMPARED},
+         **{name: getattr(s.patient, name) for name in PERSON},
+         "answers": {r.instrument: r.answers for r in s.responses}}
+        for s in submissions
+    ]
 
 
 def remove_seeded() -> None:
-    for model in (Note, StatusChange, Submission):
+    for model in (Note, StatusChange, QuestionnaireResponse, Submission, Patient):
         db.session.execute(delete(model))
     db.session.commit()
 
@@ -36,15 +50,20 @@ def test_seed_stores_flags_the_real_rules_give(app):
         submissions = db.session.scalars(select(Submission)).all()
         assert len(submissions) == 300
         for s in submissions:
-            result = assess(s.answers, [Trial(**t) for t in s.trials], s.safety)
-            assert (s.phq9_total, s.phq9_severity, s.gad7_total, s.gad7_severity) == (
-                result.phq9_total, result.phq9_severity, result.gad7_total, result.gad7_severity)
+            scores = {r.instrument: score(by_key(r.instrument), r.answers) for r in s.responses}
+            assert set(scores) == {"phq9", "gad7"}
+            result = assess(scores, [Trial(**t) for t in s.trials], s.safety)
+            for response in s.responses:
+                scored = scores[response.instrument]
+                assert (response.total, response.band, response.urgent) == (
+                    scored.total, scored.band, scored.alert)
+                assert (response.patient_id, response.completed_at) == (
+                    s.patient_id, s.submitted_at)
             assert (s.fit, s.urgent, s.needs_medical_review, s.adequate_failed_trials) == (
                 result.fit, result.urgent, result.needs_medical_review,
                 result.adequate_failed_trials)
             assert s.reasons == result.reasons
             assert s.contraindications == list(result.contraindications)
-            assert s.phq9_item9 == s.answers["phq9_9"]
             assert s.ruleset == "v1"
             # Only urgent submissions wait for an acknowledgement, and an acknowledged one says
             # who acknowledged it and what they did.
@@ -76,11 +95,15 @@ def test_seeded_people_are_obviously_fake(app):
         demo.seed(200, 5, NOW)
         submissions = db.session.scalars(select(Submission)).all()
         staff = db.session.scalars(select(User.email)).all()
+        for s in submissions:
+            _ = s.patient.name
     for s in submissions:
-        assert s.email.endswith("@example.com")
-        assert s.last_name in demo.LAST_NAMES
-        assert s.phone.startswith("555 01")
-        assert s.search_text == f"{s.first_name} {s.last_name} {s.email} {s.reference}".lower()
+        person = s.patient
+        assert person.email.endswith("@example.com")
+        assert person.last_name in demo.LAST_NAMES
+        assert person.phone.startswith("555 01")
+        assert s.search_text == (
+            f"{person.first_name} {person.last_name} {person.email} {s.reference}".lower())
     assert sorted(staff) == sorted(demo.DEMO_STAFF)
 
 
@@ -89,7 +112,8 @@ def test_seeded_people_can_be_found_by_the_dashboard_search(app):
         demo.seed(150, 9, NOW)
         submissions = db.session.scalars(select(Submission)).all()
         for s in submissions[:: len(submissions) // 5]:
-            words = f"{s.first_name[1:]} {s.email.split('@')[0][-7:]} {s.reference[:2]}"
+            words = (f"{s.patient.first_name[1:]} {s.patient.email.split('@')[0][-7:]}"
+                     f" {s.reference[:2]}")
             page = queries.dashboard_page(queries.Filters(search=words), queries.QUEUE, False, 1)
             expected = {o.reference for o in submissions if all(
                 w.lower() in o.search_text for w in words.split())}

@@ -401,4 +401,4 @@ def test_drafts_purge_gives_sqlite_the_statistics_its_query_planner_needs(tmp_pa
         analysed = set(db.session.scalars(
             text("SELECT idx FROM sqlite_stat1 WHERE tbl = 'submission'")))
         db.engine.dispose()
-    assert {"ix_submission_queue", "ix_submission_status_fit_phq9"} <= analysed
+    assert {"ix_submission_queue", "ix_submission_status_fit"} <= analysed

@@ -6,8 +6,10 @@ import re
 
 import pytest
 
+from screening.core import health_screen, treatment_history
 from screening.core import instruments as inst
 from screening.core.flags import assess
+from screening.core.scoring import score
 from screening.core.trials import Trial
 
 from .conftest import post_form
@@ -138,10 +140,10 @@ def test_review_shows_every_answer_and_a_change_link_per_section(client):
         assert shown in page
     for item in inst.PHQ9.items + inst.GAD7.items:
         assert item.text.replace("'", "&#39;") in page
-    assert inst.PHQ9_DIFFICULTY.text in page and "Very difficult" in page
-    for question in inst.SAFETY_QUESTIONS:
+    assert inst.PHQ9.item("10").text in page and "Very difficult" in page
+    for question in health_screen.SAFETY_QUESTIONS:
         assert question.question in page
-    for other in inst.OTHER_TREATMENTS:
+    for other in treatment_history.OTHER_TREATMENTS:
         assert other.question in page
 
 
@@ -212,7 +214,8 @@ def test_item_9_above_0_shows_crisis_resources_next_and_leads_the_confirmation(
     assert page.index('id="done-crisis"') < page.index("<h1>")
     [stored] = all_submissions(app)
     assert stored.urgent is True and stored.awaiting_ack is True
-    assert stored.phq9_item9 == int(item9)
+    assert stored.response("phq9").answers["9"] == int(item9)
+    assert stored.response("phq9").urgent is True
 
 
 def test_item_9_of_0_shows_no_crisis_panel_but_help_stays_in_reach(app, client):
@@ -233,11 +236,16 @@ def test_the_stored_submission_keeps_answers_totals_bands_and_flags(app, client)
         health={"pregnancy": "yes", "brain_bleed": "yes"},
     )
     [stored] = all_submissions(app)
-    assert stored.answers == {**{f"phq9_{i}": 2 for i in range(1, 9)}, "phq9_9": 0,
-                              **{f"gad7_{i}": 1 for i in range(1, 8)}}
-    assert (stored.phq9_total, stored.phq9_severity) == (16, "moderately_severe")
-    assert (stored.gad7_total, stored.gad7_severity) == (7, "mild")
-    assert stored.phq9_difficulty == 2
+    phq9, gad7 = stored.response("phq9"), stored.response("gad7")
+    assert phq9.answers == {**{str(i): 2 for i in range(1, 9)}, "9": 0, "10": 2}
+    assert gad7.answers == {str(i): 1 for i in range(1, 8)}
+    assert (phq9.total, phq9.band, phq9.urgent) == (16, "moderately_severe", False)
+    assert (gad7.total, gad7.band, gad7.urgent) == (7, "mild", False)
+    for response in (phq9, gad7):
+        assert (response.occasion, response.language, response.instrument_version) == (
+            "intake", "en", "1")
+        assert response.patient_id == stored.patient_id
+        assert response.completed_at == stored.submitted_at
     assert stored.adequate_failed_trials == 2
     assert len(stored.trials) == 3 and stored.trials[2]["response"] == "side_effects"
     assert stored.contraindications == ["brain_bleed"]
@@ -248,9 +256,12 @@ def test_the_stored_submission_keeps_answers_totals_bands_and_flags(app, client)
     assert stored.other_treatments["ketamine_outcome"] == "helped_a_little"
     assert stored.ruleset == "v1"
     assert "Reported: a history of bleeding in the brain" in stored.reasons["medical_review"]
-    assert (stored.first_name, stored.email) == ("Alex", "alex.testperson@example.com")
-    assert stored.date_of_birth.isoformat() == "1984-06-14"
-    assert stored.contact_method == "email"
+    person = stored.patient
+    assert (person.first_name, person.email) == ("Alex", "alex.testperson@example.com")
+    assert person.date_of_birth.isoformat() == "1984-06-14"
+    assert person.contact_method == "email"
+    assert (person.email_key, person.phone_key) == ("alex.testperson@example.com", "5550104477")
+    assert stored.language == "en"
 
 
 @pytest.mark.parametrize(
@@ -268,16 +279,20 @@ def test_the_stored_submission_keeps_answers_totals_bands_and_flags(app, client)
 def test_the_stored_flags_are_what_assess_gives_for_the_stored_answers(app, client, overrides):
     complete_intake(client, **overrides)
     [stored] = all_submissions(app)
-    result = assess(stored.answers, [Trial(**row) for row in stored.trials], stored.safety)
+    scores = {
+        r.instrument: score(inst.by_key(r.instrument), r.answers) for r in stored.responses
+    }
+    result = assess(scores, [Trial(**row) for row in stored.trials], stored.safety)
     assert stored.fit == result.fit
     assert stored.urgent == result.urgent
     assert stored.needs_medical_review == result.needs_medical_review
     assert stored.adequate_failed_trials == result.adequate_failed_trials
     assert stored.contraindications == list(result.contraindications)
     assert stored.cautions == list(result.cautions)
-    assert (stored.phq9_total, stored.gad7_total) == (result.phq9_total, result.gad7_total)
-    assert (stored.phq9_severity, stored.gad7_severity) == (
-        result.phq9_severity, result.gad7_severity)
+    for response in stored.responses:
+        scored = scores[response.instrument]
+        assert (response.total, response.band, response.urgent) == (
+            scored.total, scored.band, scored.alert)
     assert stored.reasons == result.reasons
 
 

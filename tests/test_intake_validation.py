@@ -9,7 +9,7 @@ import re
 import pytest
 
 from screening import clock
-from screening.core import instruments as inst
+from screening.core import health_screen, treatment_history
 
 from .conftest import csrf_token, post_form
 from .intake_helpers import (
@@ -325,7 +325,7 @@ def test_tampered_trial_answers_are_rejected(app, at_treatment):
 
 def test_more_rows_are_accepted_up_to_the_max(app, at_treatment):
     rows = {}
-    for index in range(inst.MAX_TRIAL_ROWS):
+    for index in range(treatment_history.MAX_TRIAL_ROWS):
         rows.update({f"trials-{index}-medication": f"Medication {index}",
                      f"trials-{index}-weeks": str(index), f"trials-{index}-as_prescribed": "yes",
                      f"trials-{index}-response": "did_not_help"})
@@ -339,7 +339,7 @@ def test_more_rows_are_accepted_up_to_the_max(app, at_treatment):
 
 def test_rows_beyond_the_max_are_refused_not_silently_dropped(app, at_treatment):
     rows = {}
-    for index in range(inst.MAX_TRIAL_ROWS + 1):
+    for index in range(treatment_history.MAX_TRIAL_ROWS + 1):
         rows.update({f"trials-{index}-medication": f"Medication {index}",
                      f"trials-{index}-weeks": "8", f"trials-{index}-as_prescribed": "yes",
                      f"trials-{index}-response": "did_not_help"})
@@ -372,7 +372,7 @@ def test_the_medication_name_is_length_and_character_checked(app, at_treatment):
                     "Remove the unusual characters from this answer.")
 
 
-@pytest.mark.parametrize("code", [t.code for t in inst.OTHER_TREATMENTS])
+@pytest.mark.parametrize("code", [t.code for t in treatment_history.OTHER_TREATMENTS])
 def test_each_other_treatment_question_is_required(app, at_treatment, code):
     response = post_step(at_treatment, "treatment", **{f"other_{code}": None})
     assert_rejected(app, at_treatment, response, "treatment", f"other_{code}-0",
@@ -403,7 +403,7 @@ def test_treatment_notes_are_checked(app, at_treatment):
 
 # --- Health ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("code", [q.code for q in inst.SAFETY_QUESTIONS])
+@pytest.mark.parametrize("code", [q.code for q in health_screen.SAFETY_QUESTIONS])
 def test_every_health_question_needs_yes_or_no(app, client, code):
     walk_to(client, "health")
     response = post_step(client, "health", **{code: None})
@@ -428,8 +428,8 @@ def test_the_summary_says_which_health_question_each_error_is_about(client):
     walk_to(client, "health")
     response = post_form(client, "/intake/health", {})
     texts = summary_texts(text_of(response))
-    assert len(texts) == len(inst.SAFETY_QUESTIONS)
-    for question in inst.SAFETY_QUESTIONS:
+    assert len(texts) == len(health_screen.SAFETY_QUESTIONS)
+    for question in health_screen.SAFETY_QUESTIONS:
         assert texts[f"{question.code}-0"] == f"{question.question} Answer yes or no."
 
 

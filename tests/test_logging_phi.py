@@ -130,7 +130,7 @@ def test_a_full_intake_and_its_review_log_no_patient_data(
         def broken(*args, **kwargs):
             raise ValueError(LEAKY_MESSAGE)  # as an error quoting a bad value would
 
-        patch.setattr("screening.intake.views.review_sections", broken)
+        patch.setattr("screening.intake.steps.Steps.review_sections", broken)
         complete_intake(patient, submit=False, **steps)
         assert patient.get("/intake/review").status_code == 500
     response = post_form(patient, "/intake/review", {})

@@ -25,12 +25,13 @@ from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
 from screening.clinician.review import MAX_NOTE_LENGTH, STATUSES, TRANSITIONS
+from screening.core import health_screen, options, treatment_history
 from screening.core import instruments as inst
 from screening.core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
 from screening.extensions import db
 from screening.intake import drafts, steps
 from screening.models import AuditEvent, Draft, Submission, UserSession
-from screening.staff import accounts
+from screening.staff import accounts, passwords
 
 from .auth_helpers import PASSWORD, login, make_user
 from .clinician_helpers import add_submission, use_cheap_password_hashing
@@ -138,9 +139,9 @@ def clean_text(value: Any, max_length: int, required: bool = True) -> bool:
 
 # --- expected storage, step by step --------------------------------------------------------
 
-YES_NO = [o.code for o in inst.YES_NO]
-RESPONSES = [o.code for o in inst.RESPONSE_OPTIONS]
-CONTACTS = [o.code for o in inst.CONTACT_METHODS]
+YES_NO = [o.code for o in options.YES_NO]
+RESPONSES = [o.code for o in treatment_history.RESPONSE_OPTIONS]
+CONTACTS = [o.code for o in options.CONTACT_METHODS]
 DOB_PARTS = ("day", "month", "year")
 
 
@@ -163,22 +164,21 @@ def expected_about(sent: dict[str, str], stored: dict[str, Any], prior: dict) ->
     assert ADULT_AGE <= age_on(born, dt.date.today()) <= OLDEST_PLAUSIBLE_AGE
 
 
-def expected_questionnaire(questionnaire: inst.Questionnaire) -> Callable[..., None]:
+def expected_questionnaire(instrument: inst.Instrument) -> Callable[..., None]:
     def check(sent: dict[str, str], stored: dict[str, Any], prior: dict) -> None:
-        values = [c.value for c in questionnaire.choices]
-        for item in questionnaire.items:
-            name = questionnaire.field(item)
-            assert stored[name] == int(sent[name]) and stored[name] in values
-        if questionnaire is inst.PHQ9:
-            name = inst.PHQ9_DIFFICULTY_FIELD
-            difficulty = stored[name]
+        for item in instrument.scored_items:
+            name = instrument.field(item)
+            assert stored[name] == int(sent[name]) and stored[name] in item.answers.values
+        for item in instrument.unscored_items:  # PHQ-9 item 10: asked when any is above 0
+            name = instrument.field(item)
+            answer = stored[name]
             if name not in sent:  # not sent at all: the answer saved before stays
-                assert difficulty == prior.get(name)
+                assert answer == prior.get(name)
             else:
-                assert difficulty == (None if blank(sent[name]) else int(sent[name]))
-            assert difficulty in (None, *[c.value for c in inst.DIFFICULTY_CHOICES])
-            if any(stored[questionnaire.field(i)] for i in questionnaire.items):
-                assert difficulty is not None
+                assert answer == (None if blank(sent[name]) else int(sent[name]))
+            assert answer in (None, *item.answers.values)
+            if any(stored[instrument.field(i)] for i in instrument.scored_items):
+                assert answer is not None
 
     return check
 
@@ -208,12 +208,12 @@ def expected_treatment(sent: dict[str, str], stored: dict[str, Any], prior: dict
             rows.append({**row, "weeks": int(row["weeks"]) if row["weeks"].isdigit() else None})
     kept = [{**row, "weeks": int(row["weeks"])} for row in stored["trials"]]
     assert kept == rows  # every filled row, in order: none silently dropped
-    assert len(kept) <= inst.MAX_TRIAL_ROWS
+    assert len(kept) <= treatment_history.MAX_TRIAL_ROWS
     for row in stored["trials"]:
-        assert clean_text(row["medication"], inst.MAX_MEDICATION_NAME)
-        assert 0 <= int(row["weeks"]) <= inst.MAX_TRIAL_WEEKS
+        assert clean_text(row["medication"], treatment_history.MAX_MEDICATION_NAME)
+        assert 0 <= int(row["weeks"]) <= treatment_history.MAX_TRIAL_WEEKS
         assert row["as_prescribed"] in YES_NO and row["response"] in RESPONSES
-    for treatment in inst.OTHER_TREATMENTS:
+    for treatment in treatment_history.OTHER_TREATMENTS:
         name = f"other_{treatment.code}"
         assert stored[name] == sent[name] in YES_NO
     if "ketamine_outcome" not in sent:  # not sent at all: the answer saved before stays
@@ -228,11 +228,13 @@ def expected_treatment(sent: dict[str, str], stored: dict[str, Any], prior: dict
         assert stored["treatment_notes"] == prior.get("treatment_notes")
     else:
         assert stored["treatment_notes"] == sent["treatment_notes"].strip()
-        assert clean_text(stored["treatment_notes"], inst.MAX_FREE_TEXT, required=False)
+        assert clean_text(
+            stored["treatment_notes"], treatment_history.MAX_FREE_TEXT, required=False
+        )
 
 
 def expected_health(sent: dict[str, str], stored: dict[str, Any], prior: dict) -> None:
-    for question in inst.SAFETY_QUESTIONS:
+    for question in health_screen.SAFETY_QUESTIONS:
         assert stored[question.code] == sent[question.code] in YES_NO
 
 
@@ -247,9 +249,9 @@ EXPECTED = {
 
 # --- hostile forms, step by step -----------------------------------------------------------
 
-FREQUENCY = [str(c.value) for c in inst.FREQUENCY]
+FREQUENCY = [str(value) for value in inst.FREQUENCY.values]
 TRIAL_INDEX = st.one_of(
-    st.integers(0, inst.MAX_TRIAL_ROWS + 3).map(str),
+    st.integers(0, treatment_history.MAX_TRIAL_ROWS + 3).map(str),
     st.sampled_from(["00", "-1", "1.0", "²", "٣", " 1", "99999999999999999999", ""]),
 )
 
@@ -284,19 +286,19 @@ HOSTILE_FORMS: dict[str, st.SearchStrategy[Pairs]] = {
     ),
     "phq9": form(
         {f"phq9_{i}": field_values(*FREQUENCY) for i in range(1, 10)}
-        | {inst.PHQ9_DIFFICULTY_FIELD: field_values(*FREQUENCY)}
+        | {"phq9_difficulty": field_values(*FREQUENCY)}
     ),
     "gad7": form({f"gad7_{i}": field_values(*FREQUENCY) for i in range(1, 8)}),
     "treatment": st.builds(
         lambda rows, rest: rows + rest,
         trial_rows(),
         form(
-            {f"other_{t.code}": field_values(*YES_NO) for t in inst.OTHER_TREATMENTS}
+            {f"other_{t.code}": field_values(*YES_NO) for t in treatment_history.OTHER_TREATMENTS}
             | {"ketamine_outcome": field_values(*RESPONSES),
                "treatment_notes": field_values("Weekly therapy since 2022.")}
         ),
     ),
-    "health": form({q.code: field_values(*YES_NO) for q in inst.SAFETY_QUESTIONS}),
+    "health": form({q.code: field_values(*YES_NO) for q in health_screen.SAFETY_QUESTIONS}),
 }
 
 # --- valid forms, step by step -------------------------------------------------------------
@@ -329,27 +331,28 @@ def valid_about(draw: st.DrawFn) -> Pairs:
 
 
 @st.composite
-def valid_questionnaire(draw: st.DrawFn, questionnaire: inst.Questionnaire) -> Pairs:
-    pairs = [(questionnaire.field(i), str(draw(st.integers(0, 3)))) for i in questionnaire.items]
-    if questionnaire is inst.PHQ9:
-        needed = any(value != "0" for _, value in pairs)
+def valid_questionnaire(draw: st.DrawFn, instrument: inst.Instrument) -> Pairs:
+    pairs = [(instrument.field(i), str(draw(st.sampled_from(i.answers.values))))
+             for i in instrument.scored_items]
+    needed = any(value != "0" for _, value in pairs)
+    for item in instrument.unscored_items:
         if needed or draw(st.booleans()):
-            pairs.append((inst.PHQ9_DIFFICULTY_FIELD, str(draw(st.integers(0, 3)))))
+            pairs.append((instrument.field(item), str(draw(st.sampled_from(item.answers.values)))))
     return pairs
 
 
 @st.composite
 def valid_treatment(draw: st.DrawFn) -> Pairs:
     pairs: Pairs = []
-    count = draw(st.integers(0, inst.MAX_TRIAL_ROWS))
+    count = draw(st.integers(0, treatment_history.MAX_TRIAL_ROWS))
     for index in range(count):
         pairs += [
             (f"trials-{index}-medication", draw(NAME.filter(lambda s: len(s) <= 100))),
-            (f"trials-{index}-weeks", str(draw(st.integers(0, inst.MAX_TRIAL_WEEKS)))),
+            (f"trials-{index}-weeks", str(draw(st.integers(0, treatment_history.MAX_TRIAL_WEEKS)))),
             (f"trials-{index}-as_prescribed", draw(st.sampled_from(YES_NO))),
             (f"trials-{index}-response", draw(st.sampled_from(RESPONSES))),
         ]
-    answers = {t.code: draw(st.sampled_from(YES_NO)) for t in inst.OTHER_TREATMENTS}
+    answers = {t.code: draw(st.sampled_from(YES_NO)) for t in treatment_history.OTHER_TREATMENTS}
     pairs += [(f"other_{code}", answer) for code, answer in answers.items()]
     if answers["ketamine"] == "yes":
         pairs.append(("ketamine_outcome", draw(st.sampled_from(RESPONSES))))
@@ -365,7 +368,9 @@ VALID_FORMS: dict[str, st.SearchStrategy[Pairs]] = {
     "treatment": valid_treatment(),
     "health": st.builds(
         lambda answers: list(answers.items()),
-        st.fixed_dictionaries({q.code: st.sampled_from(YES_NO) for q in inst.SAFETY_QUESTIONS}),
+        st.fixed_dictionaries(
+            {q.code: st.sampled_from(YES_NO) for q in health_screen.SAFETY_QUESTIONS}
+        ),
     ),
 }
 
@@ -443,7 +448,7 @@ def without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 def assert_kept_aside(app: Flask, step: str, sent: dict[str, str], kept: dict[str, str]) -> None:
     """Only the step's own inputs are kept, as sent (bounded in length, no NUL)."""
     with app.test_request_context():
-        fields = set(steps.STEPS.by_key[step].form_class(meta={"csrf": False})._fields)
+        fields = set(steps.current_steps().by_key[step].form_class(meta={"csrf": False})._fields)
     expected = {
         name: value.replace("\x00", "")[: drafts.MAX_KEPT_VALUE]
         for name, value in sent.items()
@@ -528,7 +533,8 @@ def test_the_final_submit_ignores_tampered_fields_and_stores_once(app, extra, cs
             db.select(Submission).order_by(Submission.id.desc()).limit(1)
         ).one()
         about = valid_steps()["about"]
-        assert (stored.first_name, stored.email) == (about["first_name"], about["email"])
+        person = stored.patient
+        assert (person.first_name, person.email) == (about["first_name"], about["email"])
         assert (stored.fit, stored.urgent, stored.ruleset) == ("likely_fit", False, "v1")
 
 
@@ -671,7 +677,7 @@ def test_hostile_password_changes_change_it_only_when_valid(staff_app):
             assert first["csrf_token"] == token
             assert first["current_password"] == current[0]
             assert first["confirm_password"] == new
-            assert accounts.MIN_PASSWORD_LENGTH <= len(new) <= accounts.MAX_PASSWORD_LENGTH
+            assert passwords.MIN_LENGTH <= len(new) <= passwords.MAX_LENGTH
             assert response.status_code == 302
             current[0] = new
         else:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from screening.clinician import review
+from screening.core import health_screen, treatment_history
 from screening.core import instruments as inst
 from screening.core.trials import Trial
 from screening.extensions import db
@@ -62,19 +64,19 @@ def test_the_page_shows_every_question_and_answer_from_the_instruments(app, clin
                          difficulty=3, safety_yes=("heart_disease",), trials=MIXED_TRIALS,
                          notes="Tried yoga as well.")
     text = page_text(clinician.get(url(ref)))
-    for questionnaire in inst.QUESTIONNAIRES:
-        assert questionnaire.stem in text
-        for item in questionnaire.items:
+    for instrument in (inst.PHQ9, inst.GAD7):
+        assert instrument.stem in text
+        for item in instrument.items:
             assert item.text in text
-    assert inst.PHQ9_DIFFICULTY.text in text and "Extremely difficult" in text
+    assert "Extremely difficult not scored" in text
     # Items with answers and scores, totals and bands.
     assert f"{inst.PHQ9.items[3].text} Nearly every day 3" in text
     assert f"{inst.GAD7.items[0].text} Nearly every day 3" in text
     assert "Total (0–27) 12" in text and "Severity band moderate" in text
     assert "Total (0–21) 12" in text
-    for question in inst.SAFETY_QUESTIONS:
+    for question in health_screen.SAFETY_QUESTIONS:
         assert question.question in text
-    for other in inst.OTHER_TREATMENTS:
+    for other in treatment_history.OTHER_TREATMENTS:
         assert other.question in text
     assert "Tried yoga as well." in text
     assert "Rule set v1" not in text and "(rule set v1)" in text
@@ -369,16 +371,25 @@ def test_patient_and_staff_text_is_escaped_on_the_review_page(app, clinician):
 
 
 def test_fhir_export_is_valid_r4_attached_and_audited(app, clinician):
-    ref = add_submission(app, phq9=(3, 3, 3, 3, 3, 3, 3, 3, 3), gad7=(2,) * 7, difficulty=None)
+    ref = add_submission(app, first_name="Robin", phq9=(3, 3, 3, 3, 3, 3, 3, 3, 3),
+                         gad7=(2,) * 7, difficulty=1)
     response = clinician.get(url(ref, "fhir.json"))
     assert response.status_code == 200
     assert response.mimetype == "application/fhir+json"
     assert response.headers["Content-Disposition"] == f'attachment; filename="{ref}-fhir.json"'
     assert response.headers["Cache-Control"] == "no-store"
-    resource = QuestionnaireResponse.model_validate_json(response.get_data())
-    assert resource.identifier.value == ref
-    totals = {i.linkId: i.answer[0].valueInteger for g in resource.item for i in g.item
-              if i.answer[0].valueInteger is not None}
+    bundle = Bundle.model_validate_json(response.get_data())
+    assert bundle.type == "collection" and bundle.identifier.value == ref
+    patient, *responses = [entry.resource for entry in bundle.entry]
+    assert patient.get_resource_type() == "Patient" and patient.name[0].given == ["Robin"]
+    patient_url = bundle.entry[0].fullUrl
+    totals = {}
+    for resource in responses:
+        assert isinstance(resource, QuestionnaireResponse)
+        assert resource.subject.reference == patient_url
+        assert resource.questionnaire.startswith("http")
+        totals |= {i.linkId: i.answer[0].valueInteger for i in resource.item
+                   if i.answer[0].valueInteger is not None}
     assert totals == {"/44249-1/44261-6": 27, "/69737-5/70274-6": 14}
     assert [e.target for e in audit_events(app, "export_fhir")] == [ref]
 

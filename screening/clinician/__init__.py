@@ -2,8 +2,8 @@
 its actions, exports, and erasure.
 
 It may import ``screening.core``, ``screening.clock``, ``screening.extensions``,
-``screening.models``, ``screening.web``, ``screening.audit``, ``screening.alerts`` and
-``screening.staff`` (the gate and the admin marker); never the intake
+``screening.models``, ``screening.questionnaires``, ``screening.web``, ``screening.audit``,
+``screening.alerts`` and ``screening.staff`` (the gate and the admin marker); never the intake
 (``tests/test_layers.py``).
 """
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from . import listing
 from .views import bp
 
 
 def init_app(app: Flask) -> None:
     """Register the workspace's pages."""
+    listing.init_app(app)
     app.register_blueprint(bp)

@@ -1,7 +1,9 @@
 """Erasing a submission at the patient's request.
 
-The submission goes with its notes and status changes. The audit trail keeps who erased
-which reference, when and why — never what the submission said.
+The submission goes with its questionnaire responses, notes and status changes, and its
+patient record with it when nothing else of theirs is kept (a patient record linked to
+others, or with later check-ins, stays until those are erased too). The audit trail keeps
+who erased which reference, when and why — never what the submission said.
 """
 
 from __future__ import annotations
@@ -23,11 +25,17 @@ class ErasureError(ValueError):
 
 
 def erase_submission(submission: Submission, reason: str, user: User) -> None:
-    """Delete ``submission`` with its notes and status changes, and audit it (the caller
-    commits, then calls :func:`scrub_leftovers`)."""
+    """Delete ``submission`` with its responses, notes and status changes, and its patient
+    when nothing else is theirs; audit it (the caller commits, then calls
+    :func:`scrub_leftovers`)."""
     reason = reason.strip()
     if not reason:
         raise ErasureError("Give the reason for erasing this submission.")
+    patient = submission.patient
+    others = (
+        [s for s in patient.submissions if s.id != submission.id]
+        + [r for r in patient.responses if r.submission_id != submission.id]
+    )
     audit.record(
         "erase_submission",
         submission.reference,
@@ -35,8 +43,12 @@ def erase_submission(submission: Submission, reason: str, user: User) -> None:
         reason=reason[:MAX_REASON],
         notes_erased=len(submission.notes),
         status_changes_erased=len(submission.status_changes),
+        responses_erased=len(submission.responses),
+        patient_erased=not others,
     )
-    db.session.delete(submission)  # notes and status changes cascade with it
+    db.session.delete(submission)  # its responses, notes and status changes go with it
+    if not others:
+        db.session.delete(patient)  # and the decisions naming the patient, by the database
 
 
 def scrub_leftovers() -> None:

@@ -29,7 +29,8 @@ from ..core import references
 from ..core.flags import FIT_LABELS
 from ..web.validators import NoControlCharacters
 from .erasure import MAX_REASON
-from .queries import QUEUE, SORT_COLUMNS, Filters
+from .listing import current_listing
+from .queries import QUEUE, Filters
 from .review import CONTROL_CHARACTERS_MESSAGE, MAX_NOTE_LENGTH, STATUS_LABELS, STATUSES
 
 MAX_SEARCH = 100
@@ -75,15 +76,18 @@ class FilterForm(Form):
     medical = SelectField("Needs medical review", choices=any_or(*YES_NO), default="")
     since = DateField("Submitted from", validators=[Optional()])
     until = DateField("Submitted to", validators=[Optional()])
-    sort = SelectField(
-        "Sort by",
-        choices=choices((QUEUE, "Urgent first, then newest"), *((k, k) for k in SORT_COLUMNS)),
-        default=QUEUE,
-    )
+    sort = SelectField("Sort by", choices=[], default=QUEUE)  # the table's columns: __init__
     order = SelectField(
         "Order", choices=choices(("asc", "Ascending"), ("desc", "Descending")), default="asc"
     )
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=1_000_000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sort.choices = choices(
+            (QUEUE, "Urgent first, then newest"),
+            *((key, key) for key in current_listing().sorts),
+        )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         valid = super().validate(extra_validators)

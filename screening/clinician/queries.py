@@ -29,6 +29,7 @@ from ..core import references
 from ..core.flags import LIKELY_FIT
 from ..extensions import db
 from ..models import SEARCH_TABLE, TALLY_TABLE, Submission
+from .listing import current_listing
 
 PER_PAGE = 50
 MAX_SEARCH_WORDS = 5
@@ -39,28 +40,6 @@ SEARCH_INDEX = table(SEARCH_TABLE, column("rowid", Integer), column(SEARCH_TABLE
 #: How many submissions there are, kept by triggers in the same transaction as each change.
 TALLY = table(TALLY_TABLE, column("submissions", Integer))
 
-#: What the dashboard's table shows: plain values, without the answers and reasons (JSON).
-LISTED_COLUMNS = (
-    Submission.id, Submission.reference, Submission.first_name, Submission.last_name,
-    Submission.submitted_at, Submission.phq9_total, Submission.phq9_severity,
-    Submission.phq9_item9, Submission.gad7_total, Submission.adequate_failed_trials,
-    Submission.fit, Submission.urgent, Submission.awaiting_ack, Submission.alert_status,
-    Submission.needs_medical_review, Submission.review_status,
-)
-
-#: Sortable columns (the only names ``sort=`` accepts) and what each orders by.
-SORT_COLUMNS: dict[str, tuple[Any, ...]] = {
-    "reference": (Submission.reference,),
-    "name": (Submission.last_name, Submission.first_name),
-    "submitted": (Submission.submitted_at,),
-    "phq9": (Submission.phq9_total,),
-    "item9": (Submission.phq9_item9,),
-    "gad7": (Submission.gad7_total,),
-    "trials": (Submission.adequate_failed_trials,),
-    "fit": (Submission.fit,),
-    "medical": (Submission.needs_medical_review,),
-    "status": (Submission.review_status,),
-}
 #: The default order: urgent-and-unacknowledged first, then newest (ix_submission_queue).
 QUEUE = "queue"
 
@@ -99,7 +78,7 @@ class Filters:
 class Page:
     """One page of the dashboard table."""
 
-    rows: Sequence[Row[Any]]  # LISTED_COLUMNS
+    rows: Sequence[Row[Any]]  # Listing.selected
     total: int
     number: int
     per_page: int
@@ -197,11 +176,13 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def _ordered(stmt: Select[Any], sort: str, descending: bool) -> Select[Any]:
-    if sort not in SORT_COLUMNS:
+    found = current_listing().sorts.get(sort)
+    if found is None:
         return stmt.order_by(
             Submission.awaiting_ack.desc(), Submission.submitted_at.desc(), Submission.id.desc()
         )
-    columns = [c.desc() if descending else c.asc() for c in SORT_COLUMNS[sort]]
+    stmt = current_listing().joined(stmt, found.instruments, found.patient)
+    columns = [c.desc() if descending else c.asc() for c in found.columns]
     # The id breaks ties, so that a row never shows on two pages or on none.
     tie = Submission.id.desc() if descending else Submission.id.asc()
     return stmt.order_by(*columns, tie)
@@ -249,10 +230,10 @@ def _count(where: list[ColumnElement[bool]]) -> int:
 
 
 def _listed(ids: Sequence[int]) -> list[Row[Any]]:
-    """The LISTED_COLUMNS of the rows ``ids`` that still exist, in that order."""
+    """The table's rows of the submissions ``ids`` that still exist, in that order."""
     if not ids:
         return []
-    rows = db.session.execute(select(*LISTED_COLUMNS).where(Submission.id.in_(ids)))
+    rows = db.session.execute(current_listing().rows(Submission.id.in_(ids)))
     by_id = {row.id: row for row in rows}
     # On PostgreSQL each query sees what was committed before it: a submission erased after
     # the ids were read has no row any more (the page is then one short, not an error).

@@ -30,11 +30,13 @@ from flask_login import current_user
 
 from .. import audit
 from ..clock import utcnow
-from ..core import instruments as inst
+from ..core import health_screen, options, treatment_history
 from ..core.flags import FIT_LABELS
+from ..core.instruments import Instrument, by_key
 from ..core.trials import Trial, why_not_adequate_failed
 from ..extensions import db
-from ..models import Submission, User
+from ..models import QuestionnaireResponse, Submission, User
+from ..questionnaires import intake_instruments
 from ..staff.sessions import admin_required
 from . import erasure, export, queries, review
 from .forms import (
@@ -45,6 +47,7 @@ from .forms import (
     StatusForm,
     status_choices,
 )
+from .listing import current_listing
 
 bp = Blueprint("clinician", __name__, url_prefix="/clinician")
 
@@ -85,15 +88,21 @@ def render_dashboard(form: FilterForm, code: int = 200, export_refused: bool = F
     page = queries.dashboard_page(filters, sort, descending, form.page_number())
     args = filters.query_args()
 
+    listing = current_listing()
+    starts_high = {"submitted", "trials"} | {
+        key for key, found in listing.sorts.items() if found.instruments
+    }
+
     def sort_url(key: str) -> str:
         # A second click on the sorted column reverses it; dates and scores start high.
-        first_desc = key in ("submitted", "phq9", "item9", "gad7", "trials")
+        first_desc = key in starts_high
         desc = (not descending) if key == sort else first_desc
         return url_for(".dashboard", **args, sort=key, order="desc" if desc else "asc")
 
     keep = {**args, "sort": sort, "order": "desc" if descending else "asc"}
     return render_template(
         "clinician/dashboard.html",
+        listing=listing,
         form=form,
         errors=form.error_messages(),
         export_refused=export_refused,
@@ -113,6 +122,15 @@ def render_dashboard(form: FilterForm, code: int = 200, export_refused: bool = F
 
 
 # -- one submission -------------------------------------------------------------------------
+
+
+def intake_responses(
+    submission: Submission,
+) -> list[tuple[Instrument, QuestionnaireResponse]]:
+    """The intake's responses with their instruments, in the order the intake asks them."""
+    order = {instrument.key: n for n, instrument in enumerate(intake_instruments())}
+    found = sorted(submission.responses, key=lambda r: (order.get(r.instrument, len(order)), r.id))
+    return [(by_key(response.instrument), response) for response in found]
 
 
 def find_submission(reference: str) -> Submission:
@@ -139,7 +157,10 @@ def show(
     return render_template(
         "clinician/submission.html",
         s=submission,
-        inst=inst,
+        responses=intake_responses(submission),
+        history=treatment_history,
+        health=health_screen,
+        options=options,
         trials=trials,
         moves=moves,
         status_form=status_form,

@@ -68,6 +68,9 @@ class Item:
     #: The form and CSV name when it is not ``{instrument}_{key}`` (a legacy name).
     field: str | None = None
     hint: str | None = None
+    #: What to tell a patient who left it unanswered when it is required; by default,
+    #: "Choose an answer for question N."
+    missing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,7 @@ PHQ9 = Instrument(
             required=Required.WHEN_ANY_SCORED_ITEM_ABOVE_0,
             field="phq9_difficulty",  # the name the CSV and the forms have always used
             hint=N_("Answer this if you chose anything other than “Not at all” above."),
+            missing=N_("Choose how difficult these problems have made things for you."),
         ),
     ),
     bands=(
@@ -318,22 +322,3 @@ def by_key(key: str) -> Instrument:
         return INSTRUMENTS[key]
     except KeyError:
         raise KeyError(f"no instrument {key!r}") from None
-
-
-# --- Transitional: delete once the app uses the API above --------------------------------
-# The app reads these names when it loads; without them ``import screening`` fails, and with
-# it the test suite's conftest, so not even the core tests could run. Not part of the API:
-# the plain questions now live in options.py, treatment_history.py and health_screen.py.
-from .health_screen import SAFETY_QUESTIONS  # noqa: E402, F401
-from .options import CONTACT_METHODS, YES_NO  # noqa: E402, F401
-from .treatment_history import (  # noqa: E402, F401
-    MAX_FREE_TEXT,
-    MAX_MEDICATION_NAME,
-    OTHER_TREATMENTS,
-    RESPONSE_OPTIONS,
-    TRIAL_ROWS_WITHOUT_JS,
-)
-
-PHQ9_DIFFICULTY = PHQ9.item("10")
-DIFFICULTY_CHOICES = DIFFICULTY.choices
-Instrument.choices = property(lambda self: self.items[0].answers.choices)  # type: ignore[attr-defined]

@@ -132,20 +132,3 @@ def score_all(
 ) -> dict[str, Score]:
     """``score`` of each response, keyed like ``responses`` by instrument key."""
     return {key: score(instruments[key], answers) for key, answers in responses.items()}
-
-
-# --- Transitional: delete once the app uses the API above --------------------------------
-# The app imports these names when it loads; without them ``import screening`` fails, and
-# with it the test suite's conftest, so not even the core tests could run. Not part of the API.
-
-
-def difficulty_required(values_by_field: Mapping[str, Any]) -> bool:
-    """Old name: whether PHQ-9 item 10 is required, from form-shaped values."""
-    from .instruments import PHQ9
-
-    return PHQ9.item("10") in required_items(PHQ9, PHQ9.fields_to_answers(values_by_field))
-
-
-def self_harm_answer(values_by_field: Mapping[str, Any]) -> int:
-    """Old name: the answer to PHQ-9 item 9 from form-shaped values."""
-    return values_by_field["phq9_9"]

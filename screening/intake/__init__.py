@@ -2,19 +2,21 @@
 drafts kept step by step, and the final submission with its scores and flags.
 
 It may import ``screening.core``, ``screening.clock``, ``screening.extensions``,
-``screening.models``, ``screening.web``, ``screening.audit`` and ``screening.alerts``; never
-the clinician workspace or staff accounts (``tests/test_layers.py``).
+``screening.models``, ``screening.questionnaires``, ``screening.web``, ``screening.audit``
+and ``screening.alerts``; never the clinician workspace or staff accounts
+(``tests/test_layers.py``).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from . import cli
+from . import cli, steps
 from .views import bp
 
 
 def init_app(app: Flask) -> None:
     """Register the intake's pages and the ``flask drafts`` commands."""
+    steps.init_app(app)
     app.register_blueprint(bp)
     cli.init_app(app)

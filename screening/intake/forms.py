@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -22,9 +23,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
-from ..core import instruments as inst
+from ..core import health_screen, options, treatment_history
 from ..core.dates import ADULT_AGE, OLDEST_PLAUSIBLE_AGE, age_on
-from ..core.scoring import difficulty_required
+from ..core.instruments import Instrument, Item, Required
+from ..core.scoring import required_items
 from ..web.i18n import gettext
 from ..web.i18n import lazy_gettext as _l
 from ..web.validators import NoControlCharacters
@@ -166,7 +168,7 @@ class AboutForm(FlaskForm):
     )
     contact_method = ChoiceField(
         _l("How would you prefer us to contact you?"),
-        choices=[SelectChoice(o.code, _l(o.text)) for o in inst.CONTACT_METHODS],
+        choices=[SelectChoice(o.code, _l(o.text)) for o in options.CONTACT_METHODS],
         missing=_l("Choose how you would prefer us to contact you."),
         validators=[required_choice(_l("Choose how you would prefer us to contact you."))],
     )
@@ -200,44 +202,64 @@ class AboutForm(FlaskForm):
             raise ValidationError(_l("Enter a phone number, like 555 123 4567."))
 
 
-def _questionnaire_form(questionnaire: inst.Questionnaire) -> type[FlaskForm]:
-    choices = [SelectChoice(c.value, _l(c.text)) for c in questionnaire.choices]
-    fields: dict[str, Any] = {}
-    for item in questionnaire.items:
-        message = _l("Choose an answer for question %(n)s.", n=item.number)
-        fields[questionnaire.field(item)] = ChoiceField(
+class QuestionnaireForm(FlaskForm):
+    """One instrument's items as radio groups; made for each instrument by
+    :func:`questionnaire_form`. An item is required as its definition says: always, or
+    (PHQ-9 item 10) when any scored item is above 0."""
+
+    instrument: ClassVar[Instrument]
+
+    def answers(self) -> dict[str, int]:
+        """The valid answers given, keyed by item (``{"1": 2, …}``)."""
+        found = {}
+        for item in self.instrument.items:
+            value = self[self.instrument.field(item)].data
+            if type(value) is int:
+                found[item.key] = value
+        return found
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
+        valid = super().validate(extra_validators)
+        answers = self.answers()
+        for item in required_items(self.instrument, answers):
+            field = self[self.instrument.field(item)]
+            if item.key not in answers and not field.errors:
+                # An item required only by the other answers (PHQ-9 item 10); the ones
+                # always required were checked by their InputRequired.
+                field.errors.append(missing_message(item))
+                valid = False
+        return valid
+
+
+def missing_message(item: Item) -> Any:
+    """What to tell a patient who left ``item`` unanswered."""
+    if item.missing:
+        return _l(item.missing)
+    return _l("Choose an answer for question %(n)s.", n=item.number)
+
+
+@functools.cache
+def questionnaire_form(instrument: Instrument) -> type[QuestionnaireForm]:
+    """The form class for ``instrument``: a radio group per item, named by its field."""
+    fields: dict[str, Any] = {"instrument": instrument}
+    for item in instrument.items:
+        fields[instrument.field(item)] = ChoiceField(
             _l(item.text),
-            choices=choices,
+            choices=[SelectChoice(c.value, _l(c.text)) for c in item.answers.choices],
             coerce=int,
-            missing=message,
-            validators=[required_choice(message)],
+            missing=missing_message(item),
+            # Always required: an answer must be sent. Required by the other answers (PHQ-9
+            # item 10): QuestionnaireForm.validate decides.
+            validators=(
+                [required_choice(missing_message(item))]
+                if item.required is Required.ALWAYS else []
+            ),
         )
-    return type(f"{questionnaire.key.upper()}Form", (FlaskForm,), fields)
+    return type(f"{instrument.key.upper()}Form", (QuestionnaireForm,), fields)
 
 
-GAD7Form = _questionnaire_form(inst.GAD7)
-
-
-class PHQ9Form(_questionnaire_form(inst.PHQ9)):  # type: ignore[misc]
-    phq9_difficulty = ChoiceField(
-        _l(inst.PHQ9_DIFFICULTY.text),
-        choices=[SelectChoice(c.value, _l(c.text)) for c in inst.DIFFICULTY_CHOICES],
-        coerce=int,
-        missing=_l("Choose how difficult these problems have made things for you."),
-        # No Optional(): it would stop validation, and validate_phq9_difficulty never run.
-    )
-
-    def validate_phq9_difficulty(self, field: ChoiceField) -> None:
-        if field.data is None and difficulty_required(
-            {name: f.data for name, f in self._fields.items() if type(f.data) is int}
-        ):
-            raise ValidationError(
-                _l("Choose how difficult these problems have made things for you.")
-            )
-
-
-YES_NO_CHOICES = [SelectChoice(o.code, _l(o.text)) for o in inst.YES_NO]
-RESPONSE_CHOICES = [SelectChoice(o.code, _l(o.text)) for o in inst.RESPONSE_OPTIONS]
+YES_NO_CHOICES = [SelectChoice(o.code, _l(o.text)) for o in options.YES_NO]
+RESPONSE_CHOICES = [SelectChoice(o.code, _l(o.text)) for o in treatment_history.RESPONSE_OPTIONS]
 
 
 class TrialForm(Form):
@@ -247,7 +269,8 @@ class TrialForm(Form):
         _l("Medication name"),
         filters=[strip],
         validators=[
-            Length(max=inst.MAX_MEDICATION_NAME, message=_l("Use 100 characters or fewer.")),
+            Length(max=treatment_history.MAX_MEDICATION_NAME,
+                   message=_l("Use 100 characters or fewer.")),
             no_control_characters,
         ],
     )
@@ -279,7 +302,10 @@ class TrialForm(Form):
         weeks = "" if self.weeks.data is None else str(self.weeks.data).strip()
         if not weeks:
             self.weeks.errors.append(_l("Enter about how many weeks you took it."))
-        elif not WHOLE_NUMBER.fullmatch(weeks) or not 0 <= int(weeks) <= inst.MAX_TRIAL_WEEKS:
+        elif (
+            not WHOLE_NUMBER.fullmatch(weeks)
+            or not 0 <= int(weeks) <= treatment_history.MAX_TRIAL_WEEKS
+        ):
             self.weeks.errors.append(
                 _l("Enter the weeks as a whole number from 0 to 520, for example 8.")
             )
@@ -311,7 +337,7 @@ class RowList(FieldList):
 class TreatmentForm(FlaskForm):
     # No max_entries: FieldList would silently drop the rows beyond it. ``validate`` refuses
     # them instead; MAX_FORM_PARTS bounds how many rows a request can hold at all.
-    trials = RowList(FormField(TrialForm), min_entries=inst.TRIAL_ROWS_WITHOUT_JS)
+    trials = RowList(FormField(TrialForm), min_entries=treatment_history.TRIAL_ROWS_WITHOUT_JS)
     ketamine_outcome = ChoiceField(
         _l("How did the ketamine or esketamine treatment go?"),
         choices=RESPONSE_CHOICES,
@@ -323,7 +349,8 @@ class TreatmentForm(FlaskForm):
            " (optional)"),
         filters=[strip],
         validators=[
-            Length(max=inst.MAX_FREE_TEXT, message=_l("Use 2,000 characters or fewer.")),
+            Length(max=treatment_history.MAX_FREE_TEXT,
+                   message=_l("Use 2,000 characters or fewer.")),
             no_control_characters_in_text,
         ],
     )
@@ -335,16 +362,16 @@ class TreatmentForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def, override]
         valid = super().validate(extra_validators)
         filled = [entry for entry in self.trials if not entry.form.is_blank()]
-        for entry in filled[inst.MAX_TRIAL_ROWS:]:
+        for entry in filled[treatment_history.MAX_TRIAL_ROWS:]:
             entry.form.medication.errors.append(
                 _l("You can list up to %(max)s antidepressants. Put any others in the box for"
-                   " anything else below.", max=inst.MAX_TRIAL_ROWS)
+                   " anything else below.", max=treatment_history.MAX_TRIAL_ROWS)
             )
         self.trials.errors = [entry.errors for entry in self.trials if entry.errors]
         if self["other_ketamine"].data != "yes":
             # An outcome chosen while answering "no" describes no treatment: do not keep it.
             self.ketamine_outcome.data = None
-        return valid and len(filled) <= inst.MAX_TRIAL_ROWS
+        return valid and len(filled) <= treatment_history.MAX_TRIAL_ROWS
 
 
 def _yes_no(question: str) -> ChoiceField:
@@ -353,7 +380,7 @@ def _yes_no(question: str) -> ChoiceField:
                        validators=[required_choice(message)])
 
 
-for _treatment in inst.OTHER_TREATMENTS:
+for _treatment in treatment_history.OTHER_TREATMENTS:
     setattr(TreatmentForm, f"other_{_treatment.code}", _yes_no(_treatment.question))
 
 
@@ -361,7 +388,7 @@ class HealthForm(FlaskForm):
     pass
 
 
-for _question in inst.SAFETY_QUESTIONS:
+for _question in health_screen.SAFETY_QUESTIONS:
     setattr(HealthForm, _question.code, _yes_no(_question.question))
 
 

@@ -12,11 +12,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask, current_app
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
+from ..core.instruments import Instrument
+from ..questionnaires import intake_instruments
 from ..web.i18n import lazy_gettext as _l
-from . import forms
+from . import forms, summary
+
+EXTENSION_KEY = "screening.intake_steps"
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,10 @@ class Step:
     title: Any  # a lazy translated string
     form_class: type[FlaskForm]
     template: str
+    #: The review page's rows for this step's saved answers.
+    review_rows: summary.RowsOf
+    #: The questionnaire this step asks, for a questionnaire's step.
+    instrument: Instrument | None = None
     #: The first step: answering it opens the draft (limited per address), and its form
     #: carries the honeypot field that bots fill in.
     opens_draft: bool = False
@@ -107,15 +116,55 @@ class Steps:
                 return data[step.key].get("date_of_birth")  # type: ignore[no-any-return]
         return None
 
+    def review_sections(self, data: Mapping[str, Any]) -> list[tuple[str, str, list[Any]]]:
+        """(step key, title, rows) for each step of a complete draft: the review page."""
+        return [(step.key, str(step.title), step.review_rows(data[step.key])) for step in self]
 
-STEPS = Steps((
-    Step("consent", _l("Your consent"), forms.ConsentForm, "intake/consent.html",
-         opens_draft=True, records_time_as="consented_at"),
-    Step("about", _l("About you"), forms.AboutForm, "intake/about.html",
-         asks_date_of_birth=True),
-    Step("phq9", _l("How you have been feeling"), forms.PHQ9Form, "intake/phq9.html"),
-    Step("gad7", _l("Worry and anxiety"), forms.GAD7Form, "intake/gad7.html"),
-    Step("treatment", _l("Treatments you have tried"), forms.TreatmentForm,
-         "intake/treatment.html"),
-    Step("health", _l("Your health and safety"), forms.HealthForm, "intake/health.html"),
-))
+    def instruments(self) -> tuple[Instrument, ...]:
+        """The questionnaires asked, in order (each one's step has its key)."""
+        return tuple(step.instrument for step in self.steps if step.instrument is not None)
+
+    def alert_raised(self, data: Mapping[str, Any]) -> bool:
+        """True when a saved answer raises its instrument's alert (PHQ-9 item 9 above 0):
+        the pages that follow show the crisis resources."""
+        for instrument in self.instruments():
+            if instrument.alert and instrument.key in data:
+                field = instrument.field(instrument.item(instrument.alert.item_key))
+                value = data[instrument.key].get(field)
+                if type(value) is int and value >= instrument.alert.minimum:
+                    return True
+        return False
+
+
+def build(instruments: tuple[Instrument, ...]) -> Steps:
+    """The intake's steps: consent and contact details, each questionnaire, then treatments
+    and health."""
+    fixed = {"consent", "about", "treatment", "health", "review", "done", "saved"}
+    if clash := fixed & {instrument.key for instrument in instruments}:
+        raise ValueError(f"an instrument may not be named like a step: {sorted(clash)}")
+    return Steps((
+        Step("consent", _l("Your consent"), forms.ConsentForm, "intake/consent.html",
+             summary.consent_rows, opens_draft=True, records_time_as="consented_at"),
+        Step("about", _l("About you"), forms.AboutForm, "intake/about.html",
+             summary.about_rows, asks_date_of_birth=True),
+        *(
+            Step(instrument.key, _l(instrument.step_title),
+                 forms.questionnaire_form(instrument), "intake/questionnaire.html",
+                 summary.questionnaire_rows(instrument), instrument=instrument)
+            for instrument in instruments
+        ),
+        Step("treatment", _l("Treatments you have tried"), forms.TreatmentForm,
+             "intake/treatment.html", summary.treatment_rows),
+        Step("health", _l("Your health and safety"), forms.HealthForm, "intake/health.html",
+             summary.health_rows),
+    ))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = build(intake_instruments(app))
+
+
+def current_steps() -> Steps:
+    """This app's intake steps (its instruments come from the settings)."""
+    found: Steps = current_app.extensions[EXTENSION_KEY]
+    return found

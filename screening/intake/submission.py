@@ -6,17 +6,18 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from ..core import instruments as inst
+from ..core import health_screen, identity, treatment_history
 from ..core.flags import Assessment, assess
+from ..core.instruments import Instrument
 from ..core.references import new_reference
-from ..core.scoring import self_harm_answer
+from ..core.scoring import score
 from ..core.trials import Trial
 from ..extensions import db
-from ..models import Draft, Submission
+from ..models import INTAKE, Draft, Patient, QuestionnaireResponse, Submission
+from .steps import Steps
 
 REFERENCE_ATTEMPTS = 5
 
@@ -33,19 +34,14 @@ def trials_from(data: dict[str, Any]) -> list[Trial]:
     ]
 
 
-def flag_columns(result: Assessment, answers: Mapping[str, int]) -> dict[str, Any]:
-    """The Submission columns derived by the rules (totals, bands, flags, reasons, rule set),
-    and ``awaiting_ack`` as it starts: not a rule result but the review state of a new
+def flag_columns(result: Assessment) -> dict[str, Any]:
+    """The Submission columns derived by the rules (flags, reasons, rule set), and
+    ``awaiting_ack`` as it starts: not a rule result but the review state of a new
     submission, which a caller storing a later state (the demo seeder) sets after these.
 
     The intake, the demo seeder and the tests all store these, so a new stored flag is one edit.
     """
     return {
-        "phq9_total": result.phq9_total,
-        "phq9_severity": result.phq9_severity,
-        "phq9_item9": self_harm_answer(answers),
-        "gad7_total": result.gad7_total,
-        "gad7_severity": result.gad7_severity,
         "adequate_failed_trials": result.adequate_failed_trials,
         "contraindications": list(result.contraindications),
         "cautions": list(result.cautions),
@@ -59,47 +55,87 @@ def flag_columns(result: Assessment, answers: Mapping[str, int]) -> dict[str, An
     }
 
 
+def patient_columns(about: Mapping[str, Any]) -> dict[str, Any]:
+    """A Patient's columns from the "about you" answers, with the keys possible matches
+    are found by (``core.identity``)."""
+    return {
+        "first_name": about["first_name"],
+        "last_name": about["last_name"],
+        "date_of_birth": _date(about["date_of_birth"]),
+        "email": about["email"],
+        "phone": about["phone"],
+        "contact_method": about["contact_method"],
+        "email_key": identity.email_key(about["email"]),
+        "phone_key": identity.phone_key(about["phone"]),
+    }
+
+
+def response_columns(instrument: Instrument, answers: Mapping[str, int]) -> dict[str, Any]:
+    """A QuestionnaireResponse's scored columns: answers keyed by item, total, band, alert
+    (raises ``IncompleteResponse`` for a partial or invalid set: never prorated)."""
+    result = score(instrument, answers)
+    return {
+        "instrument": instrument.key,
+        "instrument_version": instrument.version,
+        "answers": dict(answers),
+        "total": result.total,
+        "band": result.band,
+        "urgent": result.alert,
+    }
+
+
 def search_text(first_name: str, last_name: str, email: str, reference: str) -> str:
     """What the dashboard's search looks in: name, email and reference, lower-cased."""
     return f"{first_name} {last_name} {email} {reference}".lower()
 
 
-def build_submission(draft: Draft, now: dt.datetime) -> Submission:
-    """A Submission with every answer, score, flag and reason, from a complete draft."""
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def build_submission(
+    steps: Steps, draft: Draft, now: dt.datetime, language: str = "en"
+) -> Submission:
+    """The patient, the submission with every flag and reason, and one response per
+    questionnaire, from a complete draft (added to nothing yet)."""
     data = draft.data
     about = data["about"]
-    answers = {
-        q.field(item): data[q.key][q.field(item)] for q in inst.QUESTIONNAIRES for item in q.items
-    }
+    instruments = steps.instruments()
+    answers = {i.key: i.fields_to_answers(data[i.key]) for i in instruments}
+    scored = {i.key: score(i, answers[i.key]) for i in instruments}
     trials = trials_from(data)
-    safety = {q.code: data["health"][q.code] == "yes" for q in inst.SAFETY_QUESTIONS}
-    result = assess(answers, trials, safety)
+    safety = {q.code: data["health"][q.code] == "yes" for q in health_screen.SAFETY_QUESTIONS}
+    result = assess(scored, trials, safety)
     treatment = data["treatment"]
-    other = {t.code: treatment[f"other_{t.code}"] == "yes" for t in inst.OTHER_TREATMENTS}
+    other = {
+        t.code: treatment[f"other_{t.code}"] == "yes" for t in treatment_history.OTHER_TREATMENTS
+    }
     other["ketamine_outcome"] = treatment.get("ketamine_outcome") if other["ketamine"] else None
     other["notes"] = treatment.get("treatment_notes") or ""
     reference = new_reference()
+    patient = Patient(created_at=now, **patient_columns(about))
     return Submission(
         reference=reference,
         draft_token_hash=draft.token_hash,
+        patient=patient,
         submitted_at=now,
         consented_at=dt.datetime.fromisoformat(data["consent"]["consented_at"]),
-        first_name=about["first_name"],
-        last_name=about["last_name"],
-        date_of_birth=dt.date.fromisoformat(about["date_of_birth"]),
-        email=about["email"],
-        phone=about["phone"],
-        contact_method=about["contact_method"],
+        language=language,
         search_text=search_text(
             about["first_name"], about["last_name"], about["email"], reference
         ),
-        answers=answers,
-        phq9_difficulty=data["phq9"].get(inst.PHQ9_DIFFICULTY_FIELD),
         trials=[t.__dict__ for t in trials],
         other_treatments=other,
         safety=safety,
         review_status="new",
-        **flag_columns(result, answers),
+        responses=[
+            QuestionnaireResponse(
+                patient=patient, occasion=INTAKE, language=language, completed_at=now,
+                **response_columns(instrument, answers[instrument.key]),
+            )
+            for instrument in instruments
+        ],
+        **flag_columns(result),
     )
 
 
@@ -107,7 +143,7 @@ def existing_submission(token_hash: str) -> Submission | None:
     return db.session.scalar(select(Submission).where(Submission.draft_token_hash == token_hash))
 
 
-def submit(draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
+def submit(steps: Steps, draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
     """Store the submission and delete the draft (the caller commits).
 
     Returns ``(submission, created)``. A second submit of the same draft — a double click,
@@ -118,12 +154,15 @@ def submit(draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
     """
     token_hash = draft.token_hash
     for _attempt in range(REFERENCE_ATTEMPTS):
-        submission = build_submission(draft, now)
+        submission = build_submission(steps, draft, now)
         try:
             with db.session.begin_nested():
                 db.session.add(submission)
-                db.session.delete(draft)
-        except (IntegrityError, StaleDataError):
+                db.session.flush()
+                deleted = db.session.execute(delete(Draft).where(Draft.id == draft.id))
+                if deleted.rowcount != 1:
+                    raise DraftTaken
+        except (IntegrityError, DraftTaken):
             # Either the other request won the race (it inserted the submission or deleted
             # the draft), or the reference was taken.
             found = existing_submission(token_hash)
@@ -132,8 +171,13 @@ def submit(draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
             if _draft_gone(token_hash):
                 raise
             continue
+        db.session.expunge(draft)
         return submission, True
     raise RuntimeError("no free submission reference after several attempts")
+
+
+class DraftTaken(Exception):
+    """Another request submitted this draft first (it is deleted already)."""
 
 
 def _draft_gone(token_hash: str) -> bool:

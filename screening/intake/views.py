@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from werkzeug import Response
 
 from .. import alerts, clock
-from ..core import instruments as inst
+from ..core import health_screen, treatment_history
 from ..extensions import db
 from ..models import Draft, Submission
 from ..web import errors
@@ -29,9 +29,8 @@ from ..web.clientaddr import client_address
 from ..web.tokens import hash_token
 from . import drafts, flow
 from .forms import ResumeForm, SubmitForm, error_links
-from .steps import STEPS, Step
+from .steps import Step, current_steps
 from .submission import existing_submission, submit
-from .summary import review_sections
 
 bp = Blueprint("intake", __name__)
 
@@ -46,19 +45,22 @@ def render_step(
     template: str | None = None,
 ) -> tuple[str, int]:
     data = draft.data if draft else {}
+    steps = current_steps()
     return render_template(
         template or step.template,
         step=step,
         form=form,
-        number=STEPS.number(step.key),
-        total=STEPS.total,
-        previous=STEPS.previous(step.key),
+        number=steps.number(step.key),
+        total=steps.total,
+        previous=steps.previous(step.key),
         return_to_review=request.values.get("return_to") == "review",
-        # Shown when the patient answered PHQ-9 item 9 above 0 and has not yet submitted.
-        show_crisis=data.get("phq9", {}).get("phq9_9", 0) >= 1,
-        inst=inst,
+        # Shown once the patient has given an answer that raises an alert (PHQ-9 item 9
+        # above 0), until they submit.
+        show_crisis=steps.alert_raised(data),
+        history=treatment_history,
+        health=health_screen,
         error_links=error_links,
-        can_save_later=draft is not None and STEPS.date_of_birth(data) is not None,
+        can_save_later=draft is not None and steps.date_of_birth(data) is not None,
     ), status
 
 
@@ -74,7 +76,7 @@ def crisis() -> Any:
 
 @bp.route("/intake/<step_key>", methods=["GET", "POST"])
 def step(step_key: str) -> Any:
-    found = STEPS.get(step_key) or abort(404)
+    found = current_steps().get(step_key) or abort(404)
     try:
         return _step(found)
     except errors.DATABASE_UNAVAILABLE as error:
@@ -94,14 +96,15 @@ def _step_not_saved(step: Step, error: Exception) -> Response:
 
 def _step(step: Step) -> Any:
     draft = current_draft(lock=request.method == "POST")
-    elsewhere = flow.redirect_before(STEPS, step, draft)
+    steps = current_steps()
+    elsewhere = flow.redirect_before(steps, step, draft)
     if elsewhere:
         return _go(elsewhere)
     if request.method != "POST":
         return render_step(step, flow.form_to_show(step, draft, clock.local_today()), draft)
     try:
         outcome = flow.answer(
-            STEPS, step, draft, request.form,
+            steps, step, draft, request.form,
             save_later=request.form.get("action") == "save_later",
             back_to_review=request.form.get("return_to") == "review",
             address=client_address(), now=clock.utcnow(), today=clock.local_today(),
@@ -127,16 +130,19 @@ def _go(target: str) -> Response:
 
 @bp.route("/intake/review", methods=["GET", "POST"])
 def review() -> Any:
-    draft = current_draft()
+    # Locked for a submit: a second submit of this draft waits for the first to finish, then
+    # finds it gone and shows the first one's confirmation.
+    draft = current_draft(lock=request.method == "POST")
     if draft is None:
         done = _already_submitted()
         return done or redirect(url_for("intake.start"))
-    first = STEPS.first_incomplete(draft.data)
+    steps = current_steps()
+    first = steps.first_incomplete(draft.data)
     if first:
         return _go(first)
     form = SubmitForm()
     if form.validate_on_submit():
-        submission, created = submit(draft, clock.utcnow())
+        submission, created = submit(steps, draft, clock.utcnow())
         db.session.commit()
         if created:
             alerts.alert_if_urgent(submission)  # after the commit, in the background
@@ -144,9 +150,9 @@ def review() -> Any:
     return render_template(
         "intake/review.html",
         form=form,
-        sections=review_sections(STEPS, draft.data),
-        number=STEPS.review_number,
-        total=STEPS.total,
+        sections=steps.review_sections(draft.data),
+        number=steps.review_number,
+        total=steps.total,
     ), (422 if request.method == "POST" else 200)
 
 
@@ -197,7 +203,8 @@ def resume(token: str) -> Any:
     if form.validate_on_submit():
         try:
             draft = drafts.unlock(
-                token, form.date_of_birth.data, STEPS, client_address(), clock.utcnow()
+                token, form.date_of_birth.data, current_steps(), client_address(),
+                clock.utcnow(),
             )
         except drafts.TooManyTries:
             db.session.rollback()
@@ -205,7 +212,7 @@ def resume(token: str) -> Any:
         if draft is not None:
             session.clear()
             session["draft_token"] = token
-            return _go(STEPS.first_incomplete(draft.data) or "review")
+            return _go(current_steps().first_incomplete(draft.data) or "review")
         db.session.commit()  # the wrong try is counted
         failed = True
     status = 422 if request.method == "POST" else 200
