@@ -9,7 +9,19 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import access, backup, cli, database, erasure, errors, health, i18n, security, static_files
+from . import (
+    access,
+    backup,
+    cli,
+    database,
+    erasure,
+    errors,
+    health,
+    i18n,
+    security,
+    static_files,
+    static_versions,
+)
 from .extensions import babel, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Inside the proxy fix, so that static responses too know whether the request was HTTPS.
     static_files.init_app(app)
+    static_versions.init_app(app)  # /static/app.css?v=<hash> in pages
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
