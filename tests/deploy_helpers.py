@@ -170,7 +170,7 @@ class Nginx:
                 "-e", str(self.root / "logs" / "startup.log"), *extra]
 
     def __enter__(self) -> Nginx:
-        for folder in ("logs", "tmp", "sites", "acme", "cache"):
+        for folder in ("logs", "tmp", "sites", "acme"):  # nginx makes its cache folder
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         cert, key = make_certificate(self.root)
         render_sites(self.root, self.http_port, self.https_port, self.app_ports, cert, key)
