@@ -22,6 +22,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -408,7 +409,8 @@ def test_tls_is_1_2_or_1_3_with_forward_secret_aead_ciphers_only(deployed):
         handshake(nginx, cbc)
     old = ssl.create_default_context(cafile=nginx.cafile)
     old.set_ciphers("DEFAULT:@SECLEVEL=0")
-    with pytest.warns(DeprecationWarning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.1 is, rightly
         old.minimum_version = old.maximum_version = ssl.TLSVersion.TLSv1_1
     with pytest.raises(ssl.SSLError, match="ALERT_PROTOCOL_VERSION"):
         handshake(nginx, old)
@@ -490,28 +492,32 @@ def test_versioned_static_files_come_back_immutable_and_nginx_keeps_them(deploye
 def test_nginx_turns_away_floods_of_sign_ins_and_intake_starts_before_the_app(deployed):
     browser = deployed.browser()
     token = csrf_token(browser.get("/clinician/login").text)
-    mark = deployed.mark()
+    mark, started = deployed.mark(), time.monotonic()
     replies = [browser.post("/clinician/login", {"csrf_token": token, "password": "x",
                                                  "email": "flood@example.com"})
                for _ in range(40)]
+    elapsed = time.monotonic() - started
     turned_away = [r for r in replies if r.status == 429 and r.text.startswith(NGINX_TOO_MANY)]
     reached = [line for lines in deployed.served_since(mark) for line in lines
                if line.startswith("POST /clinician/login")]
     assert len(turned_away) + len(reached) == 40
-    assert 20 <= len(reached) <= 25  # the burst of 20, and 10 a minute after it
+    # The first, and a burst of 20 at once; then 10 a minute.
+    assert 21 <= len(reached) <= 21 + 1 + elapsed * 10 / 60
     for reply in turned_away:
         assert_security_headers(reply.headers, "429 from nginx")
     # Viewing the page is never limited.
     assert all(browser.get("/clinician/login").status == 200 for _ in range(30))
 
     source = new_address()
-    mark = deployed.mark()
+    mark, started = deployed.mark(), time.monotonic()
     replies = [start_intake(deployed.browser(source)) for _ in range(40)]
+    elapsed = time.monotonic() - started
     turned_away = [r for r in replies if r.status == 429 and r.text.startswith(NGINX_TOO_MANY)]
     reached = [line for lines in deployed.served_since(mark) for line in lines
                if line.startswith("POST /intake/consent")]
     assert len(turned_away) + len(reached) == 40
-    assert 30 <= len(reached) <= 35  # the burst of 30, and 30 a minute after it
+    # The first, and a burst of 30 at once; then 30 a minute.
+    assert 31 <= len(reached) <= 31 + 1 + elapsed * 30 / 60
     # The app's own limit, the stricter one, held for those that reached it.
     assert sum(line.endswith(" 302") for line in reached) == INTAKE_LIMIT
 
@@ -539,19 +545,25 @@ def test_a_server_killed_mid_run_loses_nothing(database_url, make_app, tmp_path)
         requests_done = Counter[str]()
         lock = threading.Lock()
         killed = threading.Event()
-        retried: list[tuple[str, str]] = []
+        failed: list[tuple[str, str, str]] = []  # (patient, method, what happened)
 
         class Patient(HttpsBrowser):
-            """Presses again (once or twice) on a 502, as a person would. Server 0 is killed
-            when half of all the requests are done."""
+            """Presses again, as a person would, when a page fails: a 502, or a response cut
+            off mid-way (the server died after nginx had begun to send it on). Server 0 is
+            killed when half of all the requests are done."""
 
             def request(self, method, path, form=None, headers=None):
                 for _attempt in range(3):
-                    reply = super().request(method, path, form, headers)
+                    try:
+                        reply = super().request(method, path, form, headers)
+                    except (http.client.HTTPException, ConnectionError) as cut_off:
+                        with lock:
+                            failed.append((self.source, method, type(cut_off).__name__))
+                        continue
                     if reply.status != 502:
                         break
                     with lock:
-                        retried.append((method, path))
+                        failed.append((self.source, method, "502"))
                 with lock:
                     requests_done["all"] += 1
                     if requests_done["all"] == PATIENTS * REQUESTS_EACH // 2:
@@ -571,12 +583,14 @@ def test_a_server_killed_mid_run_loses_nothing(database_url, make_app, tmp_path)
             results = list(pool.map(one_patient, range(PATIENTS), timeout=300))
 
         assert killed.is_set()
-        # Only a request in flight at the kill can have failed (a POST, which nginx does not
-        # resend once sent): at most one a patient, and pressing again worked.
-        assert len(retried) <= PATIENTS and all(method == "POST" for method, _ in retried)
+        # Only a request in flight at the kill can have failed, so at most one a patient, and
+        # pressing again worked. A 502 only for a POST: nginx resends a GET to the other
+        # server unless it had already begun passing the answer on.
+        assert max(Counter(patient for patient, _, _ in failed).values(), default=0) <= 1
+        assert all(method == "POST" for _, method, what in failed if what == "502")
         statuses = Counter(status for _, seen in results for status in seen)
         assert set(statuses) <= {200, 302, 502}, statuses
-        assert statuses[502] == len(retried)
+        assert statuses[502] == sum(what == "502" for _, _, what in failed)
 
         # The survivor took the rest, and still answers.
         assert len(site.nodes[1].served()) > survivor_mark
