@@ -34,17 +34,25 @@ run: $(VENV)/.installed instance/secret_key
 	SCREENING_SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers $(WORKERS) \
 		--bind 127.0.0.1:$(PORT) app:app
 
-# Browser tests run when Debian's Chromium is installed (CI installs it); otherwise they are
-# left out as a group, with a line saying so.
+# Browser tests run when Debian's Chromium is installed, deployment tests (nginx in front of
+# two app servers, the systemd units) when nginx, openssl and systemd-analyze are (CI
+# installs them all); otherwise each group is left out, with a line saying so.
 CHROMIUM := /usr/bin/chromium
+DEPLOY_TOOLS := nginx openssl systemd-analyze
 
 test: $(VENV)/.dev-installed
-	@if [ -x $(CHROMIUM) ]; then \
-		$(BIN)/pytest $(PYTEST_ARGS); \
-	else \
+	@markers=""; \
+	if [ ! -x $(CHROMIUM) ]; then \
 		echo "Chromium not found at $(CHROMIUM): browser tests left out (apt-get install chromium)"; \
-		$(BIN)/pytest -m "not browser" $(PYTEST_ARGS); \
-	fi
+		markers="not browser"; \
+	fi; \
+	missing=$$(for tool in $(DEPLOY_TOOLS); do \
+		PATH="$$PATH:/usr/sbin:/sbin" command -v $$tool >/dev/null || printf '%s ' $$tool; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Not found: $$missing- deployment tests left out (apt-get install nginx openssl systemd)"; \
+		markers="$${markers:+$$markers and }not deploy"; \
+	fi; \
+	$(BIN)/pytest $${markers:+-m "$$markers"} $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -211,6 +211,13 @@ def _backend(r: Any) -> list[str]:
               f"{r.seed_seconds:.1f} s wall, {r.seed_cpu_seconds:.1f} s CPU "
               f"({r.seed_count / r.seed_seconds:,.0f} submissions/s), with status histories "
               "and notes; the command's own start-up included.", ""]
+    if r.bytes_after_seed:
+        grown = r.bytes_after_seed - r.bytes_before_seed
+        lines += [f"The database grew by {grown / 1e6:,.1f} MB for these {r.seed_count:,}"
+                  f" submissions: **{growth_per_10000(r) / 1e6:.1f} MB per 10,000** (tables,"
+                  " indexes and search index; "
+                  + ("pages in use" if r.name == "SQLite" else
+                     "`pg_database_size` after `VACUUM ANALYZE`") + ").", ""]
     lines += [
         "### Page weight (new visitor, as transferred)", "",
         "| Page | HTML, KB | Assets, KB | Total, KB | Third-party | If a proxy gzipped the HTML"
@@ -223,6 +230,35 @@ def _backend(r: Any) -> list[str]:
     assets = sorted({a for p in r.pages.values() for a in p.assets})
     lines += ["", "Assets: " + ", ".join(f"`{a}`" for a in assets) + ".", ""]
     return lines
+
+
+def growth_per_10000(r: Any) -> float:
+    return (r.bytes_after_seed - r.bytes_before_seed) / r.seed_count * 10_000
+
+
+def _capacity(results: list[Any], cpu_by_page: dict[str, float]) -> list[str]:
+    """What one core does, for sizing servers (docs/deploy.md quotes this section)."""
+    cores = os.cpu_count() or 1
+    intake_cpu = sum(v for k, v in cpu_by_page.items() if not k.startswith("baseline"))
+    lines = [
+        "## Capacity", "",
+        "For sizing servers (`docs/deploy.md`). *Measured*: complete intakes per second at"
+        f" 8 visitors (above) × 3,600 ÷ {cores} cores; the load generator ran on the same"
+        " cores, so a server does at least this. *App code only*: 3,600,000 ÷ the CPU"
+        " milliseconds of one whole intake (in-process, below), the ceiling for one core."
+        " Growth: the database's size before and after seeding.", "",
+        "| | Intakes per hour per core, measured | Intakes per hour per core, app code only"
+        " | Database growth per 10,000 submissions |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        if r.error:
+            continue
+        measured = r.intake["app"].per_second.median * 3600 / cores
+        ceiling = 3_600_000 / intake_cpu if intake_cpu else 0
+        growth = f"{growth_per_10000(r) / 1e6:.1f} MB" if r.bytes_after_seed else "not measured"
+        lines.append(f"| {r.name} | {measured:,.0f} | {ceiling:,.0f} | {growth} |")
+    return [*lines, ""]
 
 
 def render(results: list[Any], plan: Any, cpu_by_page: dict[str, float], elapsed: float,
@@ -240,6 +276,7 @@ def render(results: list[Any], plan: Any, cpu_by_page: dict[str, float], elapsed
               "## Targets", "", *_targets(results), ""]
     for r in results:
         lines += _backend(r)
+    lines += _capacity(results, cpu_by_page)
     intake_cpu = {k: v for k, v in cpu_by_page.items() if not k.startswith("baseline")}
     lines += [
         "## CPU per request, by page", "",

@@ -76,6 +76,9 @@ class BackendResult:
     seed_seconds: float = 0.0
     seed_cpu_seconds: float = 0.0
     seed_count: int = 0
+    # The database's size in bytes just before and just after seeding (see database_bytes).
+    bytes_before_seed: int = 0
+    bytes_after_seed: int = 0
     dashboard: dict[str, tuple[measure.Figure, measure.Figure, int]] = field(default_factory=dict)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -130,6 +133,9 @@ def run_backend(name: str, url: str, plan: Plan, scratch: Path) -> BackendResult
         result.pages = measure.patient_pages(app.port)
 
         print(f"== {name}: flask demo seed --count {plan.seed_count}", flush=True)
+        if not url.startswith("sqlite"):
+            vacuum_analyze(url)
+        result.bytes_before_seed = database_bytes(url)
         cpu, started = children_cpu(), time.perf_counter()
         flask(env, "demo", "seed", "--count", str(plan.seed_count), "--seed", "2026", "--yes")
         result.seed_seconds = time.perf_counter() - started
@@ -137,6 +143,7 @@ def run_backend(name: str, url: str, plan: Plan, scratch: Path) -> BackendResult
         result.seed_count = plan.seed_count
         if not url.startswith("sqlite"):
             vacuum_analyze(url)
+        result.bytes_after_seed = database_bytes(url)
 
         print(f"== {name}: dashboard", flush=True)
         cookies = measure.sign_in(app.port, CLINICIAN, password)
@@ -180,6 +187,24 @@ def server_version(url: str) -> str:
     with psycopg.connect(url) as conn:
         row = conn.execute("SHOW server_version").fetchone()
     return f"PostgreSQL {row[0] if row else '?'}"
+
+
+def database_bytes(url: str) -> int:
+    """The space the database takes: on SQLite its pages in use (the write-ahead log's
+    included, free pages not), on PostgreSQL ``pg_database_size`` (tables, indexes, TOAST)."""
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            pages, free, size = (conn.execute(f"PRAGMA {name}").fetchone()[0]
+                                 for name in ("page_count", "freelist_count", "page_size"))
+        conn.close()
+        return (pages - free) * size
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(row[0]) if row else 0
 
 
 def vacuum_analyze(url: str) -> None:

@@ -26,6 +26,24 @@ from screening.extensions import db
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgresql`` need TEST_DATABASE_URL: on a SQLite run they are
+    deselected (counted as such in the summary, and said in the header), not skipped."""
+    if TEST_DATABASE_URL:
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgresql")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if TEST_DATABASE_URL:
+        return "database: PostgreSQL (TEST_DATABASE_URL)"
+    return ("database: SQLite; tests marked postgresql are deselected"
+            " (set TEST_DATABASE_URL to run them)")
+
+
 def _postgres_test_database(base_url: str) -> Iterator[str]:
     url = make_url(base_url)
     name = f"screening_test_{uuid.uuid4().hex[:10]}"

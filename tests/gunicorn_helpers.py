@@ -44,15 +44,19 @@ class Browser:
     cookies: dict[str, str] = field(default_factory=dict)
     statuses: list[int] = field(default_factory=list)
 
-    def request(self, method: str, path: str, form: dict[str, Any] | None = None) -> Reply:
-        headers = {}
+    def connection(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+
+    def request(self, method: str, path: str, form: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None) -> Reply:
+        headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
         if form is not None:
             body = urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+        conn = self.connection()
         try:
             conn.request(method, path, body, headers)
             response = conn.getresponse()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import backup, database, errors, headers, health, i18n, static_files
+from . import backup, database, errors, headers, health, i18n, static_files, static_versions
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     database.init_app(app)
     # Inside the proxy fix, so that static responses too know whether the request was HTTPS.
     static_files.init_app(app)
+    static_versions.init_app(app)  # /static/app.css?v=<hash> in pages
     if app.config["TRUSTED_PROXIES"]:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

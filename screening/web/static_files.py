@@ -27,7 +27,9 @@ from typing import Any
 from flask import Flask
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
+from whitenoise.string_utils import decode_path_info
 
+from . import static_versions
 from .headers import security_headers
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,10 @@ log = logging.getLogger(__name__)
 #: ``STATIC_COMPRESSED_FOLDER`` in the config puts them elsewhere (say, if the instance
 #: folder is read-only).
 BUILDS_FOLDER = "static-compressed"
-# The file names are not versioned (templates link plain /static/app.css), so a browser must
-# ask again each time (a cheap 304 by ETag), or it could keep an old stylesheet after an update.
-CACHE_CONTROL = "no-cache"
+# A plain name (/static/app.css) must be asked for again each time (a cheap 304 by ETag), or a
+# browser could keep an old stylesheet after an update; pages link versioned URLs
+# (/static/app.css?v=<hash>, static_versions.py), which are cached for a year.
+CACHE_CONTROL = static_versions.REVALIDATE
 # mkdtemp makes its folder 0700: left so, a folder built by root (a `sudo flask ...`, a cron
 # job) would be unreadable to the service's user. The files are public, so readable by all.
 FOLDER_MODE = 0o755
@@ -49,17 +52,27 @@ SCRATCH_PREFIX = ".building-"
 
 
 class StaticFiles(WhiteNoise):
-    """WhiteNoise, with the app's security headers on every response it sends."""
+    """WhiteNoise, with the app's security headers on every response it sends, and a year's
+    caching for a URL whose ``?v=`` is the version of the file sent (``static_versions``)."""
+
+    def __init__(self, *args: Any, versions: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.versions = versions  # URL path -> version of the file served for it
 
     def serve(  # type: ignore[override]
         self, static_file: Any, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         # Decided per request: HSTS only over HTTPS (ProxyFix, outside, sets the scheme).
         added = list(security_headers(environ.get("wsgi.url_scheme") == "https").items())
+        added.append(("Cache-Control", static_versions.cache_control(
+            self.versions.get(decode_path_info(environ.get("PATH_INFO", ""))),
+            environ.get("QUERY_STRING", ""),
+        )))
 
         def start_with_headers(status: str, headers: list[tuple[str, str]],
                                exc_info: Any = None) -> Any:
-            return start_response(status, headers + added, exc_info)
+            kept = [(k, v) for k, v in headers if k.lower() != "cache-control"]
+            return start_response(status, kept + added, exc_info)
 
         return super().serve(static_file, environ, start_with_headers)
 
@@ -97,6 +110,9 @@ class CompressedStatic:
                 max_age=None,
                 allow_all_origins=False,
                 add_headers_function=_cache_headers,
+                # The versions of the copies served, not of static/ when the app started.
+                versions={f"{self.prefix.rstrip('/')}/{name}": version
+                          for name, version in static_versions.file_versions(root).items()},
             )
         except OSError as error:
             log.warning(
