@@ -83,7 +83,7 @@ def add_submission(
     when = submitted_at or NOW - dt.timedelta(minutes=n)
     about = {
         "first_name": first_name, "last_name": last_name, "date_of_birth": dt.date(1984, 6, 14),
-        "email": email, "phone": "555 010 4477", "contact_method": "email",
+        "email": email, "phone": f"555 01{n % 100:02d} {n % 10_000:04d}", "contact_method": "email",
         **{k: overrides.pop(k) for k in PATIENT_FIELDS if k in overrides},
     }
     values: dict[str, Any] = dict(

@@ -1,4 +1,4 @@
-"""The instruments as data: wording and LOINC codes exactly as CLINICAL.md, and the helpers."""
+"""The instruments as data: wording and LOINC codes exactly as docs/clinical.md, and the helpers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from babel.messages.extract import extract_from_dir
 from screening.core import instruments as inst
 from screening.core.instruments import GAD7, PHQ9, Required
 
-# Copied by hand from CLINICAL.md (not from the HL7 example, which has typos).
+# Copied by hand from docs/clinical.md (not from the HL7 example, which has typos).
 PHQ9_ITEMS = [
     ("Little interest or pleasure in doing things", "44250-9"),
     ("Feeling down, depressed, or hopeless", "44255-8"),

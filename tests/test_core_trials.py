@@ -1,4 +1,4 @@
-"""Adequate failed antidepressant trials, condition by condition (CLINICAL.md)."""
+"""Adequate failed antidepressant trials, condition by condition (docs/clinical.md)."""
 
 from __future__ import annotations
 

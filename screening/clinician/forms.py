@@ -184,3 +184,17 @@ class EraseForm(FlaskForm):
     def validate_confirm(self, field: StringField) -> None:
         if references.normalise(field.data or "") != self.reference:
             raise ValidationError("That is not this submission's reference: nothing was erased.")
+
+
+class LinkForm(FlaskForm):
+    """A decision about two patient records that look alike."""
+
+    decision = SelectField(
+        "Are these the same person?",
+        choices=choices(("same", "Yes, the same person"), ("different", "No, different people")),
+        validators=[InputRequired("Choose whether these records are the same person.")],
+    )
+
+
+class UndoForm(FlaskForm):
+    """Take a decision back: only the CSRF token."""

@@ -35,16 +35,18 @@ from ..core.flags import FIT_LABELS
 from ..core.instruments import Instrument, by_key
 from ..core.trials import Trial, why_not_adequate_failed
 from ..extensions import db
-from ..models import QuestionnaireResponse, Submission, User
+from ..models import Patient, PatientLink, QuestionnaireResponse, Submission, User
 from ..questionnaires import intake_instruments
 from ..staff.sessions import admin_required
-from . import erasure, export, queries, review
+from . import erasure, export, patients, queries, review
 from .forms import (
     AcknowledgeForm,
     EraseForm,
     FilterForm,
+    LinkForm,
     NoteForm,
     StatusForm,
+    UndoForm,
     status_choices,
 )
 from .listing import current_listing
@@ -157,6 +159,8 @@ def show(
     return render_template(
         "clinician/submission.html",
         s=submission,
+        matches=patients.possible_matches(submission.patient),
+        main=patients.main_record(submission.patient),
         responses=intake_responses(submission),
         history=treatment_history,
         health=health_screen,
@@ -308,3 +312,93 @@ def erase(reference: str) -> Any:
     return render_template("clinician/erase.html", s=submission, form=form), (
         422 if form.errors else 200
     )
+
+
+# -- patients -------------------------------------------------------------------------------
+
+
+def find_patient(patient_id: int) -> Patient:
+    found = db.session.get(Patient, patient_id)
+    return found if found is not None else abort(404)
+
+
+@bp.get("/patients/<int:patient_id>")
+def patient(patient_id: int) -> Any:
+    """A patient's record: identity, every intake with its flags, and every response. A
+    record linked to an earlier one is shown as part of it."""
+    found = find_patient(patient_id)
+    main = patients.main_record(found)
+    if main.id != found.id:
+        return redirect(url_for(".patient", patient_id=main.id))
+    members = patients.group(main)
+    audit.record("view_patient", f"patient:{main.id}", records=len(members))
+    db.session.commit()
+    intakes = sorted((s for p in members for s in p.submissions), key=lambda s: s.submitted_at)
+    links = [link for link in patients.active_links([p.id for p in members])
+             if link.decision == patients.SAME]
+    return render_template(
+        "clinician/patient.html",
+        patient=main,
+        members=members,
+        intakes=intakes,
+        responses=sorted((r for p in members for r in p.responses),
+                         key=lambda r: (r.completed_at, r.id)),
+        instruments={i.key: i for i in intake_instruments()},
+        links=links,
+        matches=patients.possible_matches(main),
+        undo_form=UndoForm(formdata=None),
+    )
+
+
+@bp.get("/patients/<int:patient_id>/compare/<int:other_id>")
+def compare(patient_id: int, other_id: int, form: LinkForm | None = None,
+            code: int = 200) -> Any:
+    """Two records side by side, to decide whether they are the same person."""
+    found, other = find_patient(patient_id), find_patient(other_id)
+    if found.id == other.id:
+        abort(404)
+    audit.record("view_patient", f"patient:{found.id}", compared_with=f"patient:{other.id}")
+    db.session.commit()
+    return render_template(
+        "clinician/compare.html", patient=found, other=other,
+        form=form or LinkForm(formdata=None),
+    ), code
+
+
+@bp.post("/patients/<int:patient_id>/compare/<int:other_id>")
+def decide_link(patient_id: int, other_id: int) -> Any:
+    found, other = find_patient(patient_id), find_patient(other_id)
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            link = patients.decide(found, other, form.decision.data, staff_user(), utcnow())
+        except patients.LinkError as error:
+            db.session.rollback()
+            form.decision.errors = [str(error)]
+        else:
+            db.session.commit()
+            if link.decision == patients.SAME:
+                flash("The records are now shown together.", "success")
+                return redirect(url_for(".patient", patient_id=link.other_patient_id))
+            flash("Recorded as different people: the notice will not be shown again.",
+                  "success")
+            return redirect(url_for(".patient", patient_id=found.id))
+    return compare(patient_id, other_id, form=form, code=422)
+
+
+@bp.post("/patients/<int:patient_id>/links/<int:link_id>/undo")
+def undo_link(patient_id: int, link_id: int) -> Any:
+    link = db.session.get(PatientLink, link_id)
+    if link is None or patient_id not in (link.patient_id, link.other_patient_id):
+        abort(404)
+    form = UndoForm()
+    if form.validate_on_submit():
+        try:
+            patients.undo(link, staff_user(), utcnow())
+        except patients.LinkError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash("The decision was undone.", "success")
+    return redirect(url_for(".patient", patient_id=patient_id))

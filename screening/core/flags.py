@@ -1,4 +1,4 @@
-"""The flag rules of CLINICAL.md, rule set ``v1``: fit, urgent, needs medical review.
+"""The flag rules of docs/clinical.md, rule set ``v1``: fit, urgent, needs medical review.
 
 Computed once at submission and stored with ``RULESET`` so a past flag can be explained and
 re-computed. The words are for staff only and never say "eligible" or "diagnosed". The fit

@@ -5,7 +5,7 @@ the FHIR resources are all derived from an ``Instrument``: within the core, chan
 question is one edit to its ``Item``, and adding an instrument is one ``Instrument``
 definition plus its entry in ``INSTRUMENTS`` (and in ``INTAKE_INSTRUMENTS`` for the intake to
 ask it). Its patient-facing words still need translating, and the fit rules of
-``flags.py`` use the PHQ-9 and GAD-7 only. Wording and codes follow ``CLINICAL.md`` exactly.
+``flags.py`` use the PHQ-9 and GAD-7 only. Wording and codes follow ``docs/clinical.md`` exactly.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ FREQUENCY = AnswerSet(
         Choice(3, N_("Nearly every day"), "LA6571-9"),
     ),
 )
-# The codes of the last two answers are not in numeric order; CLINICAL.md notes it too.
+# The codes of the last two answers are not in numeric order; docs/clinical.md notes it too.
 DIFFICULTY = AnswerSet(
     "difficulty",
     (
@@ -193,7 +193,7 @@ DIFFICULTY = AnswerSet(
     ),
 )
 
-#: The reliable-change sizes of NHS Talking Therapies, and remission below 5 (CLINICAL.md).
+#: The reliable-change sizes of NHS Talking Therapies, and remission below 5 (docs/clinical.md).
 PHQ9_CHANGE = ChangeRules(reliable_change=6, remission_below=5)
 GAD7_CHANGE = ChangeRules(reliable_change=4, remission_below=5)
 

@@ -1,4 +1,4 @@
-"""Measurement over a course of treatment (CLINICAL.md, rule set ``mbc-v1``).
+"""Measurement over a course of treatment (docs/clinical.md, rule set ``mbc-v1``).
 
 The intake's response is the baseline; each later response of the same instrument is
 compared with it. These are measurement-based-care conventions, not diagnoses. Item-9

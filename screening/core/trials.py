@@ -1,4 +1,4 @@
-"""Adequate antidepressant trials in the current episode (CLINICAL.md)."""
+"""Adequate antidepressant trials in the current episode (docs/clinical.md)."""
 
 from __future__ import annotations
 
