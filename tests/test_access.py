@@ -37,6 +37,8 @@ PUBLIC = {
     "intake.done",
     "intake.saved",
     "intake.resume",
+    # The questionnaires' definitions, which every exported response names: no patient data.
+    "questionnaires.fhir_questionnaire",
 }
 ADMIN = "robin.admin@example.com"
 CLINICIAN = "casey.clinician@example.com"

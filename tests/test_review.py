@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from screening.clinician import review
@@ -414,3 +415,27 @@ def test_tabs_and_line_breaks_are_kept_in_notes(app, clinician):
 
 def test_a_reference_with_control_characters_is_not_found(app, clinician):
     assert clinician.get("/clinician/submissions/ABCD%00EFGH").status_code == 404
+
+
+@pytest.mark.parametrize("key", ["phq9", "gad7"])
+def test_every_exported_response_names_a_questionnaire_the_app_serves(app, clinician, key):
+    """The canonical URL in each response answers, without signing in, with a valid FHIR
+    Questionnaire whose items hold every link and coding the response uses."""
+    ref = add_submission(app, difficulty=1)
+    bundle = Bundle.model_validate_json(clinician.get(url(ref, "fhir.json")).get_data())
+    response = next(e.resource for e in bundle.entry
+                    if e.resource.get_resource_type() == "QuestionnaireResponse"
+                    and e.resource.questionnaire.split("|")[0].endswith(f"/{key}"))
+    canonical = response.questionnaire.split("|")[0]
+    path = "/" + canonical.split("/", 3)[3]
+    served = app.test_client().get(path)  # anonymous
+    assert served.status_code == 200 and served.mimetype == "application/fhir+json"
+    questionnaire = Questionnaire.model_validate_json(served.get_data())
+    assert questionnaire.url == canonical
+    offered = {item.linkId: {o.valueCoding.code for o in item.answerOption or []
+                             if o.valueCoding} for item in questionnaire.item}
+    for item in response.item:
+        assert item.linkId in offered
+        if item.answer[0].valueCoding:
+            assert item.answer[0].valueCoding.code in offered[item.linkId]
+    assert app.test_client().get("/fhir/Questionnaire/nothing").status_code == 404

@@ -39,7 +39,9 @@ from ..web.tokens import hash_token, new_token
 from .forms import LoginForm
 
 #: Endpoints anyone may reach. Everything else needs a signed-in, active account.
-PUBLIC_ENDPOINTS = frozenset({"static", "staff.login", "healthz"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "staff.login", "healthz", "questionnaires.fhir_questionnaire"}
+)
 #: Blueprints whose every endpoint is public: the patient intake.
 PUBLIC_BLUEPRINTS = frozenset({"intake"})
 #: Where an account that must change its password may still go.
