@@ -93,12 +93,12 @@ def test_the_browsers_language_chooses_by_default(client, accept, expected):
 
 def test_the_start_page_and_header_offer_the_other_language(client):
     page = client.get("/").get_data(as_text=True)
-    assert '<p class="language-offer"><a href="/?lang=es" lang="es" hreflang="es">' \
+    assert '<p class="language-offer"><a href="?lang=es" lang="es" hreflang="es">' \
            "Responder en español</a></p>" in page
-    assert re.search(r'<a class="language-link" href="/\?lang=es" lang="es" hreflang="es"'
+    assert re.search(r'<a class="language-link" href="\?lang=es" lang="es" hreflang="es"'
                      r' data-language="es">Español</a>', page)
     spanish = client.get("/?lang=es").get_data(as_text=True)
-    assert re.search(r'<a class="language-link" href="/\?lang=en" lang="en"[^>]*>English</a>',
+    assert re.search(r'<a class="language-link" href="\?lang=en" lang="en"[^>]*>English</a>',
                      spanish)
 
 
@@ -119,7 +119,14 @@ def test_an_unknown_language_is_ignored(client):
 def test_the_language_link_keeps_the_page_and_its_query(client):
     walk_to(client, "phq9")
     page = client.get("/intake/about?return_to=review").get_data(as_text=True)
-    assert 'href="/intake/about?return_to=review&amp;lang=es"' in page
+    assert 'href="?return_to=review&amp;lang=es"' in page
+
+
+def test_the_language_link_never_points_at_another_site(client):
+    """A crafted path ("//example.org/x") is not copied into the link: it is a query only."""
+    response = client.get("/", environ_overrides={"PATH_INFO": "//example.org/x"})
+    assert response.status_code == 404
+    assert "example.org" not in response.get_data(as_text=True)
 
 
 def test_changing_language_on_a_step_keeps_what_was_typed(app, client):

@@ -11,6 +11,7 @@ import pytest
 from screening import clock
 from screening.core import health_screen, treatment_history
 
+from .clinician_helpers import signed_in, use_cheap_password_hashing
 from .conftest import csrf_token, post_form
 from .intake_helpers import (
     all_submissions,
@@ -163,16 +164,32 @@ def test_the_date_of_birth_is_asked_month_first_with_an_example_in_that_order(at
     assert 'maxlength="4" autocomplete="bday-year"' in page
 
 
-def test_3_5_1990_typed_in_the_boxes_shown_is_march_5(app, at_about):
-    """A patient types 3, 5 and 1990 into the boxes in the order they are shown."""
+def test_3_5_1990_typed_in_the_boxes_shown_is_march_5_everywhere(app, at_about, monkeypatch):
+    """A patient types 3, 5 and 1990 into the boxes in the order they are shown: the draft,
+    the step shown again, the review, the staff page, the CSV and FHIR all say 5 March."""
     typed = dict(zip(date_parts_shown(text_of(at_about.get("/intake/about"))),
                      ("3", "5", "1990"), strict=True))
     response = post_step(at_about, "about", **{f"date_of_birth-{part}": value
                                                for part, value in typed.items()})
     assert response.status_code == 302
     assert saved_draft_data(app, at_about)["about"]["date_of_birth"] == "1990-03-05"
+    again = text_of(at_about.get("/intake/about"))
+    assert 'name="date_of_birth-month"\n            value="3"' in again
+    assert 'name="date_of_birth-day"\n            value="5"' in again
     review = text_of(complete_rest_and_review(at_about))
-    assert "March 5, 1990" in review
+    assert "March 5, 1990" in html.unescape(re.sub(r"<[^>]+>", " ", review))
+    assert post_form(at_about, "/intake/review", {}).status_code == 302
+
+    use_cheap_password_hashing(monkeypatch)
+    clinician = signed_in(app)
+    [submission] = all_submissions(app)
+    staff = text_of(clinician.get(f"/clinician/submissions/{submission.reference}"))
+    assert '<time datetime="1990-03-05">March 5, 1990</time>' in staff
+    assert f"{submission.reference}," in (exported := text_of(clinician.get(
+        "/clinician/export.csv")))
+    assert ",1990-03-05," in exported
+    fhir = text_of(clinician.get(f"/clinician/submissions/{submission.reference}/fhir.json"))
+    assert '"birthDate": "1990-03-05"' in fhir
 
 
 def complete_rest_and_review(client):

@@ -159,12 +159,15 @@ class LanguageLink:
 
 
 def language_links() -> list[LanguageLink]:
-    """A link to this page (its query kept) in each other language."""
+    """A link to this page (its query kept) in each other language.
+
+    Only a query (``?lang=es``), relative to the page: a path taken from the request could be
+    made to point at another site (``//example.org``) on a crafted 404 page.
+    """
     here = current_language()
     args: Mapping[str, str] = request.args
     return [
-        LanguageLink(code, name, OFFERS[code],
-                     request.path + "?" + urlencode({**args, CHOICE: code}))
+        LanguageLink(code, name, OFFERS[code], "?" + urlencode({**args, CHOICE: code}))
         for code, name in LANGUAGES.items()
         if code != here
     ]
