@@ -10,7 +10,7 @@ from flask import Flask
 
 from . import clinician, demo, intake, questionnaires, staff, web
 from .extensions import babel, csrf, db, login_manager, migrate
-from .web import clinic_time, i18n
+from .web import clinic_time, language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The compiled catalogues (``make translations``; their sources are the .po files there).
@@ -46,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(app, locale_selector=language.select_locale)
     web.init_app(app)
     questionnaires.init_app(app)
     intake.init_app(app)

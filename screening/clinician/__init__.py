@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..web import i18n
+from ..web import language
 from . import listing
 from .views import bp
 
@@ -20,4 +20,4 @@ def init_app(app: Flask) -> None:
     """Register the workspace's pages (in English, whatever the browser asks for)."""
     listing.init_app(app)
     app.register_blueprint(bp)
-    i18n.keep_in_english(app, bp)
+    language.keep_in_english(app, bp)

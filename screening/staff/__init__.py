@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..web import i18n
+from ..web import language
 from . import cli, sessions
 from .views import bp
 
@@ -19,6 +19,6 @@ def init_app(app: Flask) -> None:
     """Register the sign-in pages (in English), the access gate and the ``flask users``
     commands."""
     app.register_blueprint(bp)
-    i18n.keep_in_english(app, bp)
+    language.keep_in_english(app, bp)
     sessions.init_app(app)
     cli.init_app(app)

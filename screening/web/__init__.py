@@ -1,7 +1,7 @@
 """Web plumbing: security headers, static files, error pages, the health check, the client's
-address, rate-limit counters, the patient's language and translation look-ups, the clinic's
-time zone, token hashing, text checks, and the database engine's set-up, maintenance and
-backup.
+address, rate-limit counters, the patient's language (``language``) and translation look-ups
+(``i18n``), the clinic's time zone, token hashing, text checks, and the database engine's
+set-up, maintenance and backup.
 
 It may import ``screening.core``, ``screening.config``, ``screening.clock``,
 ``screening.extensions`` and ``screening.models``; never the intake, the clinician workspace,
@@ -21,6 +21,7 @@ from . import (
     headers,
     health,
     i18n,
+    language,
     static_files,
     static_versions,
 )
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     i18n.init_app(app)
+    language.init_app(app)
     clinic_time.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
