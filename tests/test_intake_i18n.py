@@ -337,7 +337,9 @@ def test_staff_pages_stay_english_whatever_the_browser_or_the_session_says(app, 
         response = clinician.get(url, headers=SPANISH_HEADERS)
         assert lang_of(response) == "en", url
     assert lang_of(app.test_client().get("/clinician/login", headers=SPANISH_HEADERS)) == "en"
-    assert "Page not found" in text_of(clinician.get("/clinician/nope", headers=SPANISH_HEADERS))
+    not_found = clinician.get("/clinician/nope", headers=SPANISH_HEADERS)
+    assert "Page not found" in text_of(not_found)
+    assert "language-link" not in not_found.get_data(as_text=True)  # nothing to switch to
     assert lang_of(clinician.get("/crisis")) == "es"  # the patient's choice still stands
 
 

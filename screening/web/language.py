@@ -99,6 +99,8 @@ def language_links() -> list[LanguageLink]:
     Only a query (``?lang=es``), relative to the page: a path taken from the request could be
     made to point at another site (``//example.org``) on a crafted 404 page.
     """
+    if is_staff_page():
+        return []  # an error page under /clinician/ uses the patient layout, but stays English
     here = current_language()
     args: Mapping[str, str] = request.args
     return [
