@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 PORT   ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test test-fast lint bench clean
+.PHONY: run test test-fast lint bench clean messages translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,29 @@ instance/secret_key: | $(BIN)/python
 	mkdir -p instance
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 
-run: $(VENV)/.installed instance/secret_key
+# Translations (translations/<language>/LC_MESSAGES/messages.po; README "Translations").
+# Marked for translation: _, gettext, ngettext, pgettext and N_ (Babel's defaults), and _l and
+# lazy_gettext (the forms). tests/test_translations.py extracts with these same keywords.
+BABEL := $(BIN)/pybabel
+BABEL_KEYWORDS := -k _l -k lazy_gettext
+CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+
+# Collect every marked string, then add the new and changed ones to each language's .po (to be
+# translated there: the tests fail while any is untranslated or fuzzy).
+messages: $(VENV)/.installed
+	$(BABEL) -q extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file \
+		--project=screening --copyright-holder="the screening authors" \
+		-o translations/messages.pot .
+	$(BABEL) -q update -i translations/messages.pot -d translations --ignore-obsolete \
+		--previous --ignore-pot-creation-date
+
+# The compiled catalogues the app reads (made here, never committed).
+translations: $(CATALOGUES:.po=.mo)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BABEL) -q compile --locale $* -i $< -o $@
+
+run: $(VENV)/.installed instance/secret_key translations
 	$(FLASK) db upgrade
 	$(FLASK) drafts purge
 	$(FLASK) users ensure-admin
@@ -40,7 +62,7 @@ run: $(VENV)/.installed instance/secret_key
 CHROMIUM := /usr/bin/chromium
 DEPLOY_TOOLS := nginx openssl systemd-analyze
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed translations
 	@markers=""; \
 	if [ ! -x $(CHROMIUM) ]; then \
 		echo "Chromium not found at $(CHROMIUM): browser tests left out (apt-get install chromium)"; \

@@ -10,8 +10,11 @@ from flask import Flask
 
 from . import clinician, demo, intake, questionnaires, staff, web
 from .extensions import babel, csrf, db, login_manager, migrate
+from .web import clinic_time, language
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: The compiled catalogues (``make translations``; their sources are the .po files there).
+TRANSLATIONS = PROJECT_ROOT / "translations"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -35,13 +38,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = _with_driver(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     _load_secret_key(app)
+    clinic_time.configure(app)  # before Babel, which takes the zone for patients' dates
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "en")
+    babel.init_app(app, locale_selector=language.select_locale)
     web.init_app(app)
     questionnaires.init_app(app)
     intake.init_app(app)

@@ -60,5 +60,17 @@ MAIL_TIMEOUT = 10
 # Absolute base URL used for links in alert emails, e.g. "https://intake.example.org".
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
+# The language of patient pages when the patient has chosen none and the browser asks for
+# none that we have ("en" or "es"). Staff pages are always English.
 BABEL_DEFAULT_LOCALE = "en"
+# The name shown in the header. Left as "Our clinic", patients read it in their language.
 CLINIC_NAME = "Our clinic"
+
+# The clinic's time zone, an IANA name such as "America/Denver": every time staff see is
+# shown in it, and their date filters are its days. None: UTC, with a warning at start.
+# Stored times and the CSV export are UTC whatever this says.
+TIMEZONE = None
+
+# The order in which patients type their date of birth: "mdy" (month, day, year: the US
+# convention) or "dmy" (day, month, year: most other countries).
+DATE_ORDER = "mdy"

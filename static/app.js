@@ -238,8 +238,32 @@
     });
   }
 
+  // ---- A language link on a step: send what was typed with it, so that nothing is lost. The
+  //      server keeps it (unchecked) and shows the step again in the other language. Without
+  //      script the link still changes the language; only this page's unsaved input is lost.
+
+  function languageLinks() {
+    var form = document.querySelector("form[data-step-form]");
+    if (!form) {
+      return;
+    }
+    var links = document.querySelectorAll("a[data-language]");
+    Array.prototype.forEach.call(links, function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        var choice = document.createElement("input");
+        choice.type = "hidden";
+        choice.name = "lang";
+        choice.value = link.getAttribute("data-language");
+        form.appendChild(choice);
+        form.submit();
+      });
+    });
+  }
+
   alertCrisis();
   errorSummary();
+  languageLinks();
   trialRows();
   submitOnce();
 })();

@@ -61,7 +61,7 @@ def test_newest_first(app, admin):
     found = rows(page)
     # The admin's own sign-in (today) comes first, then day 3, then day 2.
     assert [r[2] for r in found] == ["sign_in", "export_csv", "note_added"]
-    assert found[1][0] == "2025-01-03 12:00:00"
+    assert found[1][0] == "2025-01-03 12:00:00 UTC"
 
 
 def test_filter_by_action(app, admin):
@@ -97,8 +97,8 @@ def test_filter_by_date_range_inclusive(app, admin):
     )
     page = admin.get("/clinician/audit?date_from=2025-01-02&date_to=2025-01-03")
     assert [r[0] for r in rows(page.get_data(as_text=True))] == [
-        "2025-01-03 23:00:00",
-        "2025-01-02 00:00:00",
+        "2025-01-03 23:00:00 UTC",
+        "2025-01-02 00:00:00 UTC",
     ]
 
 
@@ -133,7 +133,7 @@ def test_pagination_is_done_in_sql_and_keeps_the_filters(app, admin):
     assert "action=note_added" in older and "page=2" in older
     second = admin.get(older).get_data(as_text=True)
     assert len(rows(second)) == 10
-    assert rows(second)[-1][0] == "2025-01-10 12:00:00"  # the oldest, last
+    assert rows(second)[-1][0] == "2025-01-10 12:00:00 UTC"  # the oldest, last
     assert rows(admin.get("/clinician/audit?page=99").get_data(as_text=True)) == []
     assert admin.get("/clinician/audit?page=-3").status_code == 200
     assert admin.get("/clinician/audit?page=abc").status_code == 200

@@ -358,12 +358,12 @@ def test_two_tabs_saving_different_steps_at_once_keep_both(make_app, client, mon
     about_read, gad7_saved = threading.Event(), threading.Event()
     original = drafts_module.save_step
 
-    def slow_about_save(draft, step, values, now):
+    def slow_about_save(draft, step, values, now, language):
         if step == "about":
             about_read.set()
             # Give the other tab every chance to save in between; with a lock it cannot.
             gad7_saved.wait(timeout=2)
-        original(draft, step, values, now)
+        original(draft, step, values, now, language)
 
     monkeypatch.setattr(drafts_module, "save_step", slow_about_save)
 

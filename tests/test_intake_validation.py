@@ -11,6 +11,7 @@ import pytest
 from screening import clock
 from screening.core import health_screen, treatment_history
 
+from .clinician_helpers import signed_in, use_cheap_password_hashing
 from .conftest import csrf_token, post_form
 from .intake_helpers import (
     all_submissions,
@@ -47,8 +48,8 @@ def assert_rejected(app, client, response, key: str, field_id: str, message: str
     """A 422 with ``message`` next to the field and linked from the summary; nothing saved."""
     page = text_of(response)
     assert response.status_code == 422, page[:500]
-    assert field_error(page, field_id.rsplit("-", 1)[0] if field_id.endswith(("-0", "-day"))
-                       else field_id) == message
+    shown_at = field_id.endswith(("-0", "-day", "-month"))  # a group: its first input
+    assert field_error(page, field_id.rsplit("-", 1)[0] if shown_at else field_id) == message
     assert field_id in summary_links(page)
     assert field_id in ids_on(page), f"the summary links to #{field_id}, which is not on the page"
     token = session_token(client)
@@ -123,15 +124,18 @@ def test_about_you_fields_are_checked(app, at_about, fields, field_id, message):
     ("day", "month", "year", "message"),
     [
         ("", "", "", "Enter your date of birth."),
-        ("31", "2", "1990", "Enter a real date, for example 27 3 1985."),
-        ("29", "2", "1990", "Enter a real date, for example 27 3 1985."),
-        ("0", "6", "1990", "Enter a real date, for example 27 3 1985."),
-        ("14", "13", "1990", "Enter a real date, for example 27 3 1985."),
-        ("14", "6", "0", "Enter a real date, for example 27 3 1985."),
-        ("fourteen", "6", "1990", "Enter your date of birth as numbers, for example 27 3 1985."),
-        ("14", "", "1990", "Enter your date of birth as numbers, for example 27 3 1985."),
-        ("14", "6", "-1990", "Enter your date of birth as numbers, for example 27 3 1985."),
-        ("²", "6", "1990", "Enter your date of birth as numbers, for example 27 3 1985."),
+        ("31", "2", "1990", "Enter a real date, for example 3 27 1985."),
+        ("29", "2", "1990", "Enter a real date, for example 3 27 1985."),
+        ("0", "6", "1990", "Enter a real date, for example 3 27 1985."),
+        ("14", "13", "1990", "Enter a real date, for example 3 27 1985."),
+        ("14", "6", "0000", "Enter a real date, for example 3 27 1985."),
+        ("14", "6", "0", "Enter the year with all 4 digits, for example 1985."),
+        ("14", "6", "90", "Enter the year with all 4 digits, for example 1985."),
+        ("14", "6", "19900", "Enter the year with all 4 digits, for example 1985."),
+        ("fourteen", "6", "1990", "Enter your date of birth as numbers, for example 3 27 1985."),
+        ("14", "", "1990", "Enter your date of birth as numbers, for example 3 27 1985."),
+        ("14", "6", "-1990", "Enter your date of birth as numbers, for example 3 27 1985."),
+        ("²", "6", "1990", "Enter your date of birth as numbers, for example 3 27 1985."),
         ("15", "6", "2026", "Your date of birth must be in the past."),
         ("14", "6", "2026", "Your date of birth must be in the past."),
         ("1", "1", "2099", "Your date of birth must be in the past."),
@@ -142,7 +146,80 @@ def test_date_of_birth_must_be_a_real_past_date(app, at_about, day, month, year,
     response = post_step(at_about, "about", **{"date_of_birth-day": day,
                                                "date_of_birth-month": month,
                                                "date_of_birth-year": year})
-    assert_rejected(app, at_about, response, "about", "date_of_birth-day", message)
+    # The summary links to the first box shown: the month, month first by default.
+    assert_rejected(app, at_about, response, "about", "date_of_birth-month", message)
+
+
+def date_parts_shown(page: str) -> list[str]:
+    """The date-of-birth inputs' names, in the order the page shows them."""
+    return re.findall(r'name="date_of_birth-(day|month|year)"', page)
+
+
+def test_the_date_of_birth_is_asked_month_first_with_an_example_in_that_order(at_about):
+    page = text_of(at_about.get("/intake/about"))
+    assert date_parts_shown(page) == ["month", "day", "year"]
+    labels = re.findall(r'<label for="date_of_birth-(?:day|month|year)">(\w+)</label>', page)
+    assert labels == ["Month", "Day", "Year"]
+    assert "For example, 3 27 1985" in page
+    assert 'maxlength="4" autocomplete="bday-year"' in page
+
+
+def test_3_5_1990_typed_in_the_boxes_shown_is_march_5_everywhere(app, at_about, monkeypatch):
+    """A patient types 3, 5 and 1990 into the boxes in the order they are shown: the draft,
+    the step shown again, the review, the staff page, the CSV and FHIR all say 5 March."""
+    typed = dict(zip(date_parts_shown(text_of(at_about.get("/intake/about"))),
+                     ("3", "5", "1990"), strict=True))
+    response = post_step(at_about, "about", **{f"date_of_birth-{part}": value
+                                               for part, value in typed.items()})
+    assert response.status_code == 302
+    assert saved_draft_data(app, at_about)["about"]["date_of_birth"] == "1990-03-05"
+    again = text_of(at_about.get("/intake/about"))
+    assert 'name="date_of_birth-month"\n            value="3"' in again
+    assert 'name="date_of_birth-day"\n            value="5"' in again
+    review = text_of(complete_rest_and_review(at_about))
+    assert "March 5, 1990" in html.unescape(re.sub(r"<[^>]+>", " ", review))
+    assert post_form(at_about, "/intake/review", {}).status_code == 302
+
+    use_cheap_password_hashing(monkeypatch)
+    clinician = signed_in(app)
+    [submission] = all_submissions(app)
+    staff = text_of(clinician.get(f"/clinician/submissions/{submission.reference}"))
+    assert '<time datetime="1990-03-05">March 5, 1990</time>' in staff
+    assert f"{submission.reference}," in (exported := text_of(clinician.get(
+        "/clinician/export.csv")))
+    assert ",1990-03-05," in exported
+    fhir = text_of(clinician.get(f"/clinician/submissions/{submission.reference}/fhir.json"))
+    assert '"birthDate": "1990-03-05"' in fhir
+
+
+def complete_rest_and_review(client):
+    for key in ("phq9", "gad7", "treatment", "health"):
+        assert post_step(client, key).status_code == 302
+    return client.get("/intake/review")
+
+
+def test_a_clinic_abroad_asks_day_first(make_app):
+    client = make_app(DATE_ORDER="dmy").test_client()
+    walk_to(client, "about")
+    page = text_of(client.get("/intake/about"))
+    assert date_parts_shown(page) == ["day", "month", "year"]
+    assert "For example, 27 3 1985" in page
+    response = post_step(client, "about", **{"date_of_birth-day": "31",
+                                             "date_of_birth-month": "2",
+                                             "date_of_birth-year": "1990"})
+    assert field_error(text_of(response), "date_of_birth") == (
+        "Enter a real date, for example 27 3 1985."
+    )
+    assert summary_links(text_of(response)) == ["date_of_birth-day"]
+    response = post_step(client, "about", **{"date_of_birth-day": "3",
+                                             "date_of_birth-month": "5",
+                                             "date_of_birth-year": "1990"})
+    assert response.status_code == 302
+
+
+def test_an_unknown_date_order_stops_the_app_at_start(make_app):
+    with pytest.raises(RuntimeError, match="SCREENING_DATE_ORDER"):
+        make_app(DATE_ORDER="ymd")
 
 
 @pytest.mark.parametrize(("day", "month", "year"), [("15", "6", "2008"), ("14", "6", "2020")])

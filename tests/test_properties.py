@@ -32,6 +32,7 @@ from screening.extensions import db
 from screening.intake import drafts, steps
 from screening.models import AuditEvent, Draft, Submission, UserSession
 from screening.staff import accounts, passwords
+from screening.web import language
 
 from .auth_helpers import PASSWORD, login, make_user
 from .clinician_helpers import add_submission, use_cheap_password_hashing
@@ -98,6 +99,7 @@ HIDDEN = st.fixed_dictionaries(
     optional={
         "return_to": hostile("review"),
         "action": hostile("save_later", "continue"),
+        "lang": hostile("es", "en"),
     },
 )
 
@@ -425,12 +427,13 @@ class StepPoster:
         """Each example starts from the same state, so that examples are independent.
 
         The consent step creates the draft: a new visitor. Other steps: the step's usual
-        answers are saved again first.
+        answers are saved again first, in English.
         """
         if self.step == "consent":
             self.client = self.app.test_client()
             self.token = self.fresh_token()
             return
+        self.client.get("/?lang=en")  # an example may have chosen Spanish
         usual = with_csrf(list(valid_steps()[self.step].items()), "valid", self.token)
         assert accepted(self.post(usual))
 
@@ -476,18 +479,33 @@ def test_hostile_input_to_a_step_is_refused_or_stored_exactly(app, step):
             return
         first = first_values(sent)
         assert first.get("csrf_token") == poster.token
+        if language.chosen(first.get("lang")):
+            # The language link: this step again, what was typed kept aside (once there is a
+            # draft) in that language, nothing answered, nothing else changed.
+            assert response.location.split("?")[0] == f"/intake/{step}"
+            if before is None:
+                assert after is None and counts(app) == counts_before
+                return
+            assert after[drafts.LANGUAGE] == first["lang"]
+            assert_kept_aside(app, step, first, after[drafts.PARTIAL]["input"])
+            assert without(after, drafts.PARTIAL, drafts.LANGUAGE) == without(
+                before, drafts.PARTIAL, drafts.LANGUAGE)
+            return
         assert not first.get("website")  # the honeypot never stores
         before = before or {}
+        assert after[drafts.LANGUAGE] == "en"  # the language the answers were given in
         if after.get(drafts.PARTIAL, {}).get("step") == step:
             # "Save and finish later" on an unfinished step: what was typed is kept aside,
             # to be shown again, and the step stays unanswered.
             assert first["action"] == "save_later" and response.location.endswith("/saved")
             assert_kept_aside(app, step, first, after[drafts.PARTIAL]["input"])
-            assert without(after, drafts.PARTIAL) == without(before, drafts.PARTIAL)
+            assert without(after, drafts.PARTIAL, drafts.LANGUAGE) == without(
+                before, drafts.PARTIAL, drafts.LANGUAGE)
             return
         EXPECTED[step](first, after[step], before.get(step, {}))
         # The other steps' answers are untouched.
-        assert without(after, step, drafts.PARTIAL) == without(before, step, drafts.PARTIAL)
+        assert without(after, step, drafts.PARTIAL, drafts.LANGUAGE) == without(
+            before, step, drafts.PARTIAL, drafts.LANGUAGE)
 
     check()
 

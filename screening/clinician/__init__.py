@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..web import language
 from . import listing
 from .views import bp
 
 
 def init_app(app: Flask) -> None:
-    """Register the workspace's pages."""
+    """Register the workspace's pages (in English, whatever the browser asks for)."""
     listing.init_app(app)
     app.register_blueprint(bp)
+    language.keep_in_english(app, bp)

@@ -55,7 +55,7 @@ class Listing:
             "submitted": Sort((Submission.submitted_at,)),
         }
         self.columns = [Column("reference", "Reference"), Column("name", "Name"),
-                        Column("submitted", "Submitted (UTC)")]
+                        Column("submitted", "Submitted")]
         for instrument in instruments:
             response = self.responses[instrument.key]
             score_columns += [response.total.label(f"{instrument.key}_total"),
@@ -82,7 +82,8 @@ class Listing:
             Submission.id, Submission.reference, Patient.first_name, Patient.last_name,
             Submission.submitted_at, Submission.adequate_failed_trials, Submission.fit,
             Submission.urgent, Submission.awaiting_ack, Submission.alert_status,
-            Submission.needs_medical_review, Submission.review_status, *score_columns,
+            Submission.needs_medical_review, Submission.review_status, Submission.language,
+            *score_columns,
         )
 
     @staticmethod

@@ -29,6 +29,7 @@ from ..core import references
 from ..core.flags import LIKELY_FIT
 from ..extensions import db
 from ..models import SEARCH_TABLE, TALLY_TABLE, Submission
+from ..web import clinic_time
 from .listing import current_listing
 
 PER_PAGE = 50
@@ -162,13 +163,11 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
         where.append(Submission.review_status == filters.status)
     if filters.medical in ("yes", "no"):
         where.append(Submission.needs_medical_review == (filters.medical == "yes"))
-    # Dates are whole days in UTC, both ends included.
+    # Dates are whole days in the clinic's time zone, both ends included.
     if filters.since:
-        start = dt.datetime.combine(filters.since, dt.time(), dt.UTC)
-        where.append(Submission.submitted_at >= start)
+        where.append(Submission.submitted_at >= clinic_time.day_start(filters.since))
     if filters.until:
-        end = dt.datetime.combine(filters.until + dt.timedelta(days=1), dt.time(), dt.UTC)
-        where.append(Submission.submitted_at < end)
+        where.append(Submission.submitted_at < clinic_time.day_end(filters.until))
     if filters.search:
         # Every word must appear: "alex testperson" finds Alex Testperson.
         where.append(search_condition(filters.search, _dialect()))

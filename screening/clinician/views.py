@@ -59,8 +59,18 @@ def staff_user() -> User:
 
 
 def waited(since: dt.datetime, now: dt.datetime) -> str:
-    """How long an urgent submission has waited, in words ("3 hours")."""
+    """How long an urgent submission has waited, in words ("3 hours"): the difference of two
+    aware UTC instants, so a daylight-saving change in the clinic's zone does not move it."""
     return format_timedelta(now - since, threshold=1.0)
+
+
+#: The languages patients answer in, named for staff.
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+@bp.app_template_global()
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
 
 
 @bp.app_template_global()

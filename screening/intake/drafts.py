@@ -18,8 +18,11 @@ from ..web.tokens import hash_token, new_token
 if TYPE_CHECKING:
     from .steps import Steps
 
-#: Where a draft keeps what was typed on a step left unfinished by "Save and finish later".
+#: Where a draft keeps what was typed on a step left unfinished by "Save and finish later"
+#: (or by a change of language).
 PARTIAL = "_partial"
+#: Where a draft keeps the language it was last answered in: a resumed draft comes back in it.
+LANGUAGE = "_language"
 #: The longest value kept from an unfinished step (the longest answer allowed is 2,000).
 MAX_KEPT_VALUE = 2000
 
@@ -67,9 +70,12 @@ _FIND = select(Draft).where(
 _FIND_FOR_UPDATE = _FIND.with_for_update()
 
 
-def save_step(draft: Draft, step: str, values: dict[str, Any], now: dt.datetime) -> None:
-    """Store one step's answers; each save keeps the draft for another full period."""
-    data = {**draft.data, step: values}
+def save_step(
+    draft: Draft, step: str, values: dict[str, Any], now: dt.datetime, language: str
+) -> None:
+    """Store one step's answers, and the language they were given in; each save keeps the
+    draft for another full period."""
+    data = {**draft.data, step: values, LANGUAGE: language}
     if data.get(PARTIAL, {}).get("step") == step:
         del data[PARTIAL]  # the finished answers replace what was typed before
     draft.data = data
@@ -78,9 +84,10 @@ def save_step(draft: Draft, step: str, values: dict[str, Any], now: dt.datetime)
 
 def save_partial(
     draft: Draft, step: str, fields: Collection[str], formdata: Mapping[str, str],
-    now: dt.datetime,
+    now: dt.datetime, language: str,
 ) -> None:
-    """Keep what was typed on an unfinished step, without counting the step as answered.
+    """Keep what was typed on an unfinished step (and the language), without counting the
+    step as answered.
 
     Only inputs belonging to the step's ``fields`` are kept (``trials-0-weeks`` belongs to
     ``trials``), each cut to ``MAX_KEPT_VALUE`` characters, so a request cannot store
@@ -91,8 +98,15 @@ def save_partial(
         for name, value in formdata.items()
         if name.split("-", 1)[0] in fields and name != "csrf_token"
     }
-    draft.data = {**draft.data, PARTIAL: {"step": step, "input": kept}}
+    draft.data = {**draft.data, PARTIAL: {"step": step, "input": kept}, LANGUAGE: language}
     _touch(draft, now)
+
+
+def language_of(draft: Draft) -> str | None:
+    """The language the draft was last answered in (None for a draft saved before we kept
+    it)."""
+    found = draft.data.get(LANGUAGE)
+    return found if isinstance(found, str) else None
 
 
 def partial_input(draft: Draft | None, step: str) -> MultiDict[str, str] | None:

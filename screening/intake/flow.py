@@ -72,6 +72,7 @@ def answer(
     address: str,
     now: dt.datetime,
     today: dt.date,
+    language: str,
 ) -> Outcome:
     """Check and keep the answers to ``step``; say where the patient goes next.
 
@@ -86,7 +87,7 @@ def answer(
     if not form.validate():
         if save_later and can_save_later:
             assert draft is not None
-            drafts.save_partial(draft, step.key, form._fields, formdata, now)
+            drafts.save_partial(draft, step.key, form._fields, formdata, now, language)
             return Outcome(target="saved")
         return Outcome(form=form, status=422)
     if step.opens_draft and formdata.get(HONEYPOT):
@@ -95,7 +96,7 @@ def answer(
     token = None
     if draft is None:
         draft, token = open_draft(address, now)
-    drafts.save_step(draft, step.key, step.values_to_keep(form, now), now)
+    drafts.save_step(draft, step.key, step.values_to_keep(form, now), now, language)
 
     if save_later and steps.date_of_birth(draft.data) is not None:
         return Outcome(target="saved", draft_token=token)
@@ -103,6 +104,17 @@ def answer(
     if back_to_review or following is None:
         following = steps.first_incomplete(draft.data) or "review"
     return Outcome(target=following, draft_token=token)
+
+
+def keep_typed(
+    step: Step, draft: Draft | None, formdata: Mapping[str, str], now: dt.datetime,
+    today: dt.date, language: str,
+) -> None:
+    """The patient changes language on ``step``: keep what they typed there, unchecked, to be
+    shown back in the new language (there is nothing to keep before the draft exists)."""
+    if draft is not None:
+        fields = step.form(draft.data.get(step.key), today)._fields
+        drafts.save_partial(draft, step.key, fields, formdata, now, language)
 
 
 def open_draft(address: str, now: dt.datetime) -> tuple[Draft, str]:

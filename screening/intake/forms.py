@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -79,10 +80,38 @@ class ChoiceField(RadioField):
             raise ValidationError(self.missing_message)
 
 
+#: The orders in which a date of birth may be typed (the ``DATE_ORDER`` setting).
+DATE_ORDERS = {"mdy": ("month", "day", "year"), "dmy": ("day", "month", "year")}
+#: The date every example is written from: 27 March 1985 ("3 27 1985" month first).
+EXAMPLE_DATE = dt.date(1985, 3, 27)
+YEAR_DIGITS = 4
+
+
+def date_order() -> tuple[str, ...]:
+    """The parts of a date of birth in the order this clinic asks them."""
+    return DATE_ORDERS[current_app.config["DATE_ORDER"]]
+
+
+def date_example() -> str:
+    """The example date as typed in this clinic's order, e.g. ``3 27 1985``."""
+    values = {"day": EXAMPLE_DATE.day, "month": EXAMPLE_DATE.month, "year": EXAMPLE_DATE.year}
+    return " ".join(str(values[part]) for part in date_order())
+
+
 class DateOfBirthField(Field):
-    """Day, month and year as three inputs (easier than a date picker for many people)."""
+    """Month, day and year (or day, month, year: ``DATE_ORDER``) as three inputs, easier than
+    a date picker for many people. Each input is named for its part, so what is stored never
+    depends on the order they are shown in."""
 
     PARTS = ("day", "month", "year")
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return date_order()
+
+    @property
+    def example(self) -> str:
+        return date_example()
 
     def process(self, formdata, data=None, extra_filters=None):  # type: ignore[no-untyped-def, override]
         self.process_errors = []
@@ -105,13 +134,22 @@ class DateOfBirthField(Field):
             return
         if not all(WHOLE_NUMBER.fullmatch(p) for p in parts.values()):
             self.process_errors.append(
-                _l("Enter your date of birth as numbers, for example 27 3 1985.")
+                _l("Enter your date of birth as numbers, for example %(example)s.",
+                   example=date_example())
+            )
+            return
+        if len(parts["year"]) != YEAR_DIGITS:
+            self.process_errors.append(
+                _l("Enter the year with all 4 digits, for example %(year)s.",
+                   year=EXAMPLE_DATE.year)
             )
             return
         try:
             self.data = dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
         except ValueError:
-            self.process_errors.append(_l("Enter a real date, for example 27 3 1985."))
+            self.process_errors.append(
+                _l("Enter a real date, for example %(example)s.", example=date_example())
+            )
 
     def _value(self) -> str:
         return ""
@@ -431,7 +469,7 @@ def _field_errors(form: Form, row: int | None = None) -> list[tuple[str, str, st
         if isinstance(field, RadioField):
             anchor = f"{field.id}-0"
         elif isinstance(field, DateOfBirthField):
-            anchor = f"{field.id}-day"
+            anchor = f"{field.id}-{field.order[0]}"  # the first input shown
         else:
             anchor = field.id
         for message in field.errors:

@@ -143,8 +143,11 @@ def existing_submission(token_hash: str) -> Submission | None:
     return db.session.scalar(select(Submission).where(Submission.draft_token_hash == token_hash))
 
 
-def submit(steps: Steps, draft: Draft, now: dt.datetime) -> tuple[Submission, bool]:
-    """Store the submission and delete the draft (the caller commits).
+def submit(
+    steps: Steps, draft: Draft, now: dt.datetime, language: str = "en"
+) -> tuple[Submission, bool]:
+    """Store the submission, answered in ``language``, and delete the draft (the caller
+    commits).
 
     Returns ``(submission, created)``. A second submit of the same draft — a double click,
     a refresh, or a concurrent request from another worker — finds the first one instead
@@ -154,7 +157,7 @@ def submit(steps: Steps, draft: Draft, now: dt.datetime) -> tuple[Submission, bo
     """
     token_hash = draft.token_hash
     for _attempt in range(REFERENCE_ATTEMPTS):
-        submission = build_submission(steps, draft, now)
+        submission = build_submission(steps, draft, now, language)
         try:
             with db.session.begin_nested():
                 db.session.add(submission)

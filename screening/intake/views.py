@@ -24,7 +24,7 @@ from .. import alerts, clock
 from ..core import health_screen, treatment_history
 from ..extensions import db
 from ..models import Draft, Submission
-from ..web import errors
+from ..web import errors, language
 from ..web.clientaddr import client_address
 from ..web.tokens import hash_token
 from . import drafts, flow
@@ -102,12 +102,16 @@ def _step(step: Step) -> Any:
         return _go(elsewhere)
     if request.method != "POST":
         return render_step(step, flow.form_to_show(step, draft, clock.local_today()), draft)
+    chosen = language.chosen(request.form.get(language.CHOICE))
+    if chosen:
+        return _change_language(step, draft, chosen)
     try:
         outcome = flow.answer(
             steps, step, draft, request.form,
             save_later=request.form.get("action") == "save_later",
             back_to_review=request.form.get("return_to") == "review",
             address=client_address(), now=clock.utcnow(), today=clock.local_today(),
+            language=language.current_language(),
         )
     except flow.TooManyIntakes:
         db.session.rollback()
@@ -119,6 +123,16 @@ def _step(step: Step) -> Any:
     if outcome.draft_token:
         session["draft_token"] = outcome.draft_token
     return _go(outcome.target or "start")
+
+
+def _change_language(step: Step, draft: Draft | None, chosen: str) -> Response:
+    """The language link, sent with the step's form (by app.js): keep what was typed on this
+    step and show it again in the chosen language."""
+    flow.keep_typed(step, draft, request.form, clock.utcnow(), clock.local_today(), chosen)
+    db.session.commit()
+    language.remember_choice(chosen)
+    back = {"return_to": "review"} if request.form.get("return_to") == "review" else {}
+    return redirect(url_for("intake.step", step_key=step.key, **back))
 
 
 def _go(target: str) -> Response:
@@ -142,7 +156,7 @@ def review() -> Any:
         return _go(first)
     form = SubmitForm()
     if form.validate_on_submit():
-        submission, created = submit(steps, draft, clock.utcnow())
+        submission, created = submit(steps, draft, clock.utcnow(), language.current_language())
         db.session.commit()
         if created:
             alerts.alert_if_urgent(submission)  # after the commit, in the background
@@ -210,8 +224,12 @@ def resume(token: str) -> Any:
             db.session.rollback()
             abort(429)
         if draft is not None:
+            # A language chosen on this page stays; otherwise the draft's comes back.
+            kept = language.chosen(session.get(language.SESSION_KEY)) or drafts.language_of(draft)
             session.clear()
             session["draft_token"] = token
+            if kept:
+                language.remember_choice(kept)
             return _go(current_steps().first_incomplete(draft.data) or "review")
         db.session.commit()  # the wrong try is counted
         failed = True

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..web import language
 from . import cli, sessions
 from .views import bp
 
 
 def init_app(app: Flask) -> None:
-    """Register the sign-in pages, the access gate and the ``flask users`` commands."""
+    """Register the sign-in pages (in English), the access gate and the ``flask users``
+    commands."""
     app.register_blueprint(bp)
+    language.keep_in_english(app, bp)
     sessions.init_app(app)
     cli.init_app(app)

@@ -14,6 +14,7 @@ from .. import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import User
+from ..web import clinic_time
 from . import accounts
 
 users_cli = AppGroup("users", help="Manage clinician and admin accounts.")
@@ -64,7 +65,7 @@ def list_command() -> None:
     for user in users:
         state = "active" if user.active else "deactivated"
         extra = ", must change password" if user.must_change_password else ""
-        created = user.created_at.strftime("%Y-%m-%d")
+        created = clinic_time.local(user.created_at).strftime("%Y-%m-%d")  # the clinic's day
         click.echo(f"{user.email}\t{user.role}\t{state}{extra}\tcreated {created}")
 
 

@@ -49,8 +49,9 @@ class AuditFilterForm(FlaskForm):
     user = StringField(
         "User email contains", validators=[Optional(), Length(max=254), no_control_characters]
     )
-    date_from = DateField("From (UTC)", validators=[Optional()])
-    date_to = DateField("To (UTC, inclusive)", validators=[Optional()])
+    # Whole days in the clinic's time zone (screening.web.clinic_time).
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To (inclusive)", validators=[Optional()])
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

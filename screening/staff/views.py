@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import (
@@ -22,6 +21,7 @@ from .. import audit
 from ..clock import utcnow
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..web import clinic_time
 from ..web.clientaddr import client_address
 from . import accounts
 from .forms import AuditFilterForm, LoginForm, PasswordForm
@@ -157,9 +157,7 @@ def audit_query(form: AuditFilterForm) -> Select[tuple[AuditEvent]]:
         needle = form.user.data.strip().lower()
         query = query.where(func.lower(AuditEvent.user_email).contains(needle, autoescape=True))
     if form.date_from.data:
-        start = dt.datetime.combine(form.date_from.data, dt.time(), dt.UTC)
-        query = query.where(AuditEvent.at >= start)
+        query = query.where(AuditEvent.at >= clinic_time.day_start(form.date_from.data))
     if form.date_to.data:
-        end = dt.datetime.combine(form.date_to.data + dt.timedelta(days=1), dt.time(), dt.UTC)
-        query = query.where(AuditEvent.at < end)
+        query = query.where(AuditEvent.at < clinic_time.day_end(form.date_to.data))
     return query

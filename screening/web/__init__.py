@@ -1,6 +1,7 @@
 """Web plumbing: security headers, static files, error pages, the health check, the client's
-address, rate-limit counters, translation look-ups, token hashing, text checks, and the
-database engine's set-up, maintenance and backup.
+address, rate-limit counters, the patient's language (``language``) and translation look-ups
+(``i18n``), the clinic's time zone, token hashing, text checks, and the database engine's
+set-up, maintenance and backup.
 
 It may import ``screening.core``, ``screening.config``, ``screening.clock``,
 ``screening.extensions`` and ``screening.models``; never the intake, the clinician workspace,
@@ -12,7 +13,18 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import backup, database, errors, headers, health, i18n, static_files, static_versions
+from . import (
+    backup,
+    clinic_time,
+    database,
+    errors,
+    headers,
+    health,
+    i18n,
+    language,
+    static_files,
+    static_versions,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -25,6 +37,8 @@ def init_app(app: Flask) -> None:
         n = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     i18n.init_app(app)
+    language.init_app(app)
+    clinic_time.init_app(app)
     headers.init_app(app)
     errors.init_app(app)
     health.init_app(app)

@@ -1,9 +1,9 @@
 """Translation look-ups that stay cheap on pages with hundreds of labels.
 
-Flask-Babel chooses the locale and loads the catalogues; this module remembers, for the rest
-of the request, which translations it chose. Flask-Babel's own ``gettext`` finds them afresh
-for every string (half a dozen context look-ups each), and Jinja's i18n extension wraps each
-``_()`` in two more dynamic calls: together most of the CPU of an intake page
+Flask-Babel loads the catalogues (``language`` chooses which); this module remembers, for the
+rest of the request, which translations it chose. Flask-Babel's own ``gettext`` finds them
+afresh for every string (half a dozen context look-ups each), and Jinja's i18n extension wraps
+each ``_()`` in two more dynamic calls: together most of the CPU of an intake page
 (``bench/PROFILING.md``).
 
 ``_l`` (``lazy_gettext``) is for text defined at import time (form labels, messages);
@@ -14,12 +14,14 @@ in autoescaped templates, and ``%(name)s`` values are escaped into it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from babel.support import NullTranslations
 from flask import Flask, g, has_app_context
-from flask_babel import get_translations
+from flask_babel import force_locale, get_translations
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -72,6 +74,22 @@ def _template_ngettext(
     variables.setdefault("num", num)
     text = translations().ungettext(singular, plural, num)
     return (Markup(text) if eval_ctx.autoescape else text) % variables  # nosec B704
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    """Translate in ``language`` inside the block, e.g. an email to a patient written while
+    serving someone else (or from a command, with only an app context)::
+
+        with in_language(draft_language):
+            body = render_template("emails/resume.txt", link=link)
+    """
+    with force_locale(language):
+        token = _current.set(get_translations())
+        try:
+            yield
+        finally:
+            _current.reset(token)
 
 
 def init_app(app: Flask) -> None:

@@ -79,6 +79,20 @@ def test_patient_pages(pages: Pages, shots: Path, size: str) -> None:
     shoot(page, shots, f"{size}-confirmation-crisis")
 
 
+def test_a_spanish_step_on_a_phone(pages: Pages, shots: Path) -> None:
+    page = pages.open(viewport=PHONE)
+
+    def each_step(page: Page, key: str) -> None:
+        if key == "phq9":
+            page.locator('input[name="phq9_1"][value="2"]').check()
+            page.locator('input[name="phq9_1"][value="2"]').blur()
+            assert in_first_screen(page, page.get_by_text("Paso 3 de 7"))
+            assert in_first_screen(page, page.get_by_text("Poco interés o placer en hacer cosas"))
+            shoot(page, shots, "phone-es-phq9")
+
+    walk_intake(page, on_page=each_step, language="es")
+
+
 @pytest.mark.parametrize("size", VIEWPORTS, ids=VIEWPORTS.keys())
 def test_staff_pages(
     pages: Pages, live_server: LiveServer, shots: Path, size: str,

@@ -12,6 +12,11 @@ from playwright.sync_api import Page, expect
 from ..intake_helpers import valid_steps
 
 STEPS = ("consent", "about", "phq9", "gad7", "treatment", "health")
+#: The buttons and links a walk presses, by the language of the pages.
+WORDS = {
+    "en": {"start": "Start", "continue": "Save and continue", "send": "Send my answers"},
+    "es": {"start": "Empezar", "continue": "Guardar y continuar", "send": "Enviar mis respuestas"},
+}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE = Axe()
 
@@ -29,35 +34,40 @@ def answer(page: Page, fields: dict[str, Any]) -> None:
             inputs.fill(str(value))
 
 
-def save_and_continue(page: Page) -> None:
+def save_and_continue(page: Page, language: str = "en") -> None:
     with page.expect_navigation():
-        page.get_by_role("button", name="Save and continue").click()
+        page.get_by_role("button", name=WORDS[language]["continue"]).click()
 
 
-def start(page: Page) -> None:
+def start(page: Page, language: str = "en") -> None:
+    """Open the start page (in ``language``, by its link when that is not English) and start."""
     page.goto("/")
-    page.get_by_role("link", name="Start").click()
+    if page.locator("html").get_attribute("lang") != language:
+        page.locator(f'.language-offer a[lang="{language}"]').click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+    page.get_by_role("link", name=WORDS[language]["start"], exact=True).click()
     expect(page).to_have_url(re.compile(r"/intake/consent$"))
 
 
 def walk_intake(
     page: Page,
     on_page: Callable[[Page, str], None] | None = None,
+    language: str = "en",
     **overrides: dict[str, Any],
 ) -> None:
     """From the start page to the review page; ``on_page`` sees each step before it is filled."""
-    start(page)
+    start(page, language)
     for key, fields in valid_steps(**overrides).items():
         expect(page).to_have_url(re.compile(rf"/intake/{key}$"))
         if on_page:
             on_page(page, key)
         answer(page, fields)
-        save_and_continue(page)
+        save_and_continue(page, language)
     expect(page).to_have_url(re.compile(r"/intake/review$"))
 
 
-def send_answers(page: Page) -> None:
-    page.get_by_role("button", name="Send my answers").click()
+def send_answers(page: Page, language: str = "en") -> None:
+    page.get_by_role("button", name=WORDS[language]["send"]).click()
     expect(page).to_have_url(re.compile(r"/intake/done$"))
 
 
