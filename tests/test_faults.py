@@ -328,9 +328,10 @@ def submit_blocked_by_a_lock(
     The lock is taken before the submit starts, so a fast submit cannot slip past it, and it
     is always released, so a failure here cannot leave the database locked for later tests.
 
-    SQLite: the write lock, so the submit's BEGIN IMMEDIATE waits. PostgreSQL: the draft's row,
-    so the submit has already inserted its (uncommitted) submission and waits to delete the
-    draft: the kill lands in the middle of the transaction.
+    SQLite: the write lock, so the submit's BEGIN IMMEDIATE waits. PostgreSQL: the row of the
+    submissions tally, which the insert's trigger updates: the submit has locked the draft and
+    inserted its (uncommitted) patient, and waits inside its insert of the submission, so the
+    kill lands in the middle of the transaction.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -351,17 +352,17 @@ def submit_blocked_by_a_lock(
         return
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(libpq) as holder, psycopg.connect(libpq, autocommit=True) as watcher:
-        holder.execute("SELECT id FROM draft FOR UPDATE")
+        holder.execute("SELECT submissions FROM submission_tally FOR UPDATE")
 
-        def deleting_draft_waits() -> bool:
+        def inserting_waits() -> bool:
             return bool(watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM draft%'"
+                " AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO submission %'"
             ).fetchone()[0])
 
         try:
             start_submit()
-            wait_for(deleting_draft_waits, "the submit to wait for the draft row")
+            wait_for(inserting_waits, "the submit to wait inside its insert")
             yield
         finally:
             holder.rollback()
