@@ -189,22 +189,40 @@ def export_once(make_server: Callable[[], Gunicorn], cookies: dict[str, str],
     return ExportRun(seconds, sink.lines - 1, sink.bytes / 1e6, before / 1024, after / 1024)
 
 
-def straight_csv(url: str, fields: tuple[str, ...], since: dt.datetime | None) -> tuple[float, int]:
-    """(seconds, rows) to write the same rows straight from one SQL query with ``csv``."""
+def straight_export_sql(submission_fields: tuple[str, ...], patient_columns: set[str],
+                        instruments: tuple[str, ...], response_fields: tuple[str, ...],
+                        placeholder: str | None) -> str:
+    """The one SELECT the straight export runs: the same rows and values the app's export reads
+    (each submission with its patient and its intake response to each instrument, joined as
+    the app joins them), as stored, oldest first; ``placeholder`` for a ``since`` bound."""
+    columns = [f"{'p' if name in patient_columns else 's'}.{name}" for name in submission_fields]
+    joins = ["JOIN patient p ON p.id = s.patient_id"]
+    for key in instruments:
+        columns += [f"r_{key}.{name}" for name in response_fields]
+        joins.append(f"LEFT JOIN questionnaire_response r_{key} ON r_{key}.submission_id = s.id"
+                     f" AND r_{key}.instrument = '{key}'")
+    where = f" WHERE s.submitted_at >= {placeholder}" if placeholder else ""
+    return (f"SELECT {', '.join(columns)} FROM submission s {' '.join(joins)}{where}"  # noqa: S608
+            " ORDER BY s.id")
+
+
+def straight_csv(url: str, header: tuple[str, ...], sql: Callable[[str | None], str],
+                 since: dt.datetime | None) -> tuple[float, int]:
+    """(seconds, rows) to write the same rows straight from one SQL query with ``csv``.
+
+    ``sql(placeholder)`` is the query (``straight_export_sql``), given the driver's
+    placeholder when there is a ``since`` bound, None when there is none.
+    """
     sink = CountingSink()
     writer = csv.writer(sink, lineterminator="\r\n")
-    columns = ", ".join(fields)
     started = time.perf_counter()
     if url.startswith("sqlite"):
         import sqlite3
 
         conn = sqlite3.connect(url.split("///", 1)[1])
-        where, params = ("WHERE submitted_at >= ?", (since.strftime("%Y-%m-%d %H:%M:%S.%f"),)) \
-            if since else ("", ())
-        writer.writerow(fields)
-        writer.writerows(conn.execute(
-            f"SELECT {columns} FROM submission {where} ORDER BY id", params  # noqa: S608
-        ))
+        params = (since.strftime("%Y-%m-%d %H:%M:%S.%f"),) if since else ()
+        writer.writerow(header)
+        writer.writerows(conn.execute(sql("?" if since else None), params))
         conn.close()
     else:
         import psycopg
@@ -213,10 +231,9 @@ def straight_csv(url: str, fields: tuple[str, ...], since: dt.datetime | None) -
             # A server-side cursor, so that this side too holds one batch at a time.
             with conn.cursor(name="straight_export") as cursor:
                 cursor.itersize = 1000
-                where, params = ("WHERE submitted_at >= %s", (since.replace(tzinfo=None),)) \
-                    if since else ("", ())
-                cursor.execute(f"SELECT {columns} FROM submission {where} ORDER BY id", params)
-                writer.writerow(fields)
+                params = (since.replace(tzinfo=None),) if since else ()
+                cursor.execute(sql("%s" if since else None), params)
+                writer.writerow(header)
                 writer.writerows(cursor)
     return time.perf_counter() - started, sink.lines - 1
 

@@ -38,7 +38,8 @@ import report  # noqa: E402
 import scenarios  # noqa: E402
 from server import Gunicorn  # noqa: E402
 
-from screening.core.export_csv import SOURCE_FIELDS  # noqa: E402
+from screening.core.export_csv import INTAKE, RESPONSE_FIELDS, SUBMISSION_FIELDS  # noqa: E402
+from screening.models import Patient  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CLINICIAN = "bench.clinician@example.com"
@@ -160,7 +161,7 @@ def run_backend(name: str, url: str, plan: Plan, scratch: Path) -> BackendResult
                                                      ready_path="/clinician/login"),
                                     cookies, query)
                 for _ in range(plan.export_runs)]
-        straight = [measure.straight_csv(url, SOURCE_FIELDS, since_at)
+        straight = [measure.straight_csv(url, INTAKE.header(), straight_export_sql, since_at)
                     for _ in range(plan.export_runs)]
         if any(r.rows != straight[0][1] for r in runs):
             raise RuntimeError(f"export sent {runs[0].rows} rows, the query finds"
@@ -175,6 +176,15 @@ def run_backend(name: str, url: str, plan: Plan, scratch: Path) -> BackendResult
         }
     result.load_after = os.getloadavg()
     return result
+
+
+def straight_export_sql(placeholder: str | None) -> str:
+    """The straight export's one SELECT: what the app's export reads, for the default intake
+    instruments (those of ``INTAKE_INSTRUMENTS``, as the benchmark's app is configured)."""
+    return measure.straight_export_sql(
+        SUBMISSION_FIELDS, set(Patient.__table__.columns.keys()),
+        tuple(i.key for i in INTAKE.instruments), RESPONSE_FIELDS, placeholder,
+    )
 
 
 def server_version(url: str) -> str:
