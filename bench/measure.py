@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import os
 import re
 import statistics
 import time
@@ -54,23 +55,44 @@ class Throughput:
     p99_ms: Figure
     requests: int = 0
     errors: list[str] = field(default_factory=list)
+    # CPU milliseconds per iteration, by who spent them (``CpuProbe``): "server" (the gunicorn
+    # master and workers), "database" (PostgreSQL's backends for the scratch database; on
+    # SQLite the database works inside the workers) and "client" (the load generator).
+    cpu_ms: dict[str, Figure] = field(default_factory=dict)
+    # Core-milliseconds per iteration: the run's wall time × the machine's cores ÷ iterations.
+    core_ms: Figure | None = None
 
 
-def throughput(pairs: list[tuple[str, int, Callable[[Visitor, int], None]]], users: int,
-               iterations: int, runs: int, deadline: float) -> dict[str, Throughput]:
-    """Alternate runs of each (name, port, task), so both see the same machine noise."""
-    raw: dict[str, list[loadgen.RunResult]] = {name: [] for name, _, _ in pairs}
+#: Returns cumulative CPU seconds by who spent them (e.g. {"server": …, "database": …}).
+CpuProbe = Callable[[], dict[str, float]]
+
+
+def throughput(pairs: list[tuple[str, int, Callable[[Visitor, int], None], CpuProbe | None]],
+               users: int, iterations: int, runs: int, deadline: float) -> dict[str, Throughput]:
+    """Alternate runs of each (name, port, task, probe), so all see the same machine noise.
+
+    With a probe, the CPU each run took from the server, the database and the load generator
+    (this process) is read before and after it: where the time of an iteration goes.
+    """
+    raw: dict[str, list[loadgen.RunResult]] = {name: [] for name, *_ in pairs}
+    cpu: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in pairs}
     offset = 10_000
-    for _name, port, task in pairs:  # warm-up: workers import, compile templates, connect
+    for _name, port, task, _probe in pairs:  # warm-up: workers import, compile, connect
         loadgen.run(port, users, 1, task, deadline)
     for _ in range(runs):
-        for name, port, task in pairs:
+        for name, port, task, probe in pairs:
+            before = {**(probe() if probe else {}), "client": time.process_time()}
             result = loadgen.run(port, users, iterations,
                                  lambda v, i, task=task, offset=offset: task(v, offset + i),
                                  deadline)
+            after = {**(probe() if probe else {}), "client": time.process_time()}
             offset += users * iterations
             raw[name].append(result)
+            if result.iterations:
+                cpu[name].append({who: (after[who] - before[who]) * 1000 / result.iterations
+                                  for who in after})
     out = {}
+    cores = os.cpu_count() or 1
     for name, results in raw.items():
         out[name] = Throughput(
             per_second=Figure([r.per_second for r in results]),
@@ -79,8 +101,34 @@ def throughput(pairs: list[tuple[str, int, Callable[[Visitor, int], None]]], use
             p99_ms=Figure([r.percentile(99) * 1000 for r in results]),
             requests=sum(r.requests for r in results),
             errors=[e for r in results for e in r.errors],
+            cpu_ms={who: Figure([c[who] for c in cpu[name]]) for who in
+                    (cpu[name][0] if cpu[name] else {})},
+            core_ms=Figure([r.seconds * cores * 1000 / r.iterations for r in results
+                            if r.iterations]) if any(r.iterations for r in results) else None,
         )
     return out
+
+
+class RecordingVisitor(Visitor):
+    """A visitor that keeps the path and body size of each page it GETs."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.pages: list[tuple[str, int]] = []
+
+    def get(self, path: str, expect: int = 200) -> loadgen.Reply:
+        reply = super().get(path, expect)
+        self.pages.append((path, len(reply.body)))
+        return reply
+
+
+def intake_pages(port: int, number: int = 424_243) -> list[tuple[str, int]]:
+    """(path, body bytes) of each page one complete intake GETs from the app, in order: what
+    the 16-request baseline (``bench/baseline_intake_app.py``) answers in their place."""
+    visitor = RecordingVisitor(port)
+    scenarios.complete_intake(visitor, number)
+    visitor.close()
+    return visitor.pages
 
 
 def sequential_latency(port: int, task: Callable[[Visitor, int], None], count: int,
