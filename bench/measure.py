@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import os
 import re
 import statistics
 import time
@@ -54,23 +55,44 @@ class Throughput:
     p99_ms: Figure
     requests: int = 0
     errors: list[str] = field(default_factory=list)
+    # CPU milliseconds per iteration, by who spent them (``CpuProbe``): "server" (the gunicorn
+    # master and workers), "database" (PostgreSQL's backends for the scratch database; on
+    # SQLite the database works inside the workers) and "client" (the load generator).
+    cpu_ms: dict[str, Figure] = field(default_factory=dict)
+    # Core-milliseconds per iteration: the run's wall time × the machine's cores ÷ iterations.
+    core_ms: Figure | None = None
 
 
-def throughput(pairs: list[tuple[str, int, Callable[[Visitor, int], None]]], users: int,
-               iterations: int, runs: int, deadline: float) -> dict[str, Throughput]:
-    """Alternate runs of each (name, port, task), so both see the same machine noise."""
-    raw: dict[str, list[loadgen.RunResult]] = {name: [] for name, _, _ in pairs}
+#: Returns cumulative CPU seconds by who spent them (e.g. {"server": …, "database": …}).
+CpuProbe = Callable[[], dict[str, float]]
+
+
+def throughput(pairs: list[tuple[str, int, Callable[[Visitor, int], None], CpuProbe | None]],
+               users: int, iterations: int, runs: int, deadline: float) -> dict[str, Throughput]:
+    """Alternate runs of each (name, port, task, probe), so all see the same machine noise.
+
+    With a probe, the CPU each run took from the server, the database and the load generator
+    (this process) is read before and after it: where the time of an iteration goes.
+    """
+    raw: dict[str, list[loadgen.RunResult]] = {name: [] for name, *_ in pairs}
+    cpu: dict[str, list[dict[str, float]]] = {name: [] for name, *_ in pairs}
     offset = 10_000
-    for _name, port, task in pairs:  # warm-up: workers import, compile templates, connect
+    for _name, port, task, _probe in pairs:  # warm-up: workers import, compile, connect
         loadgen.run(port, users, 1, task, deadline)
     for _ in range(runs):
-        for name, port, task in pairs:
+        for name, port, task, probe in pairs:
+            before = {**(probe() if probe else {}), "client": time.process_time()}
             result = loadgen.run(port, users, iterations,
                                  lambda v, i, task=task, offset=offset: task(v, offset + i),
                                  deadline)
+            after = {**(probe() if probe else {}), "client": time.process_time()}
             offset += users * iterations
             raw[name].append(result)
+            if result.iterations:
+                cpu[name].append({who: (after[who] - before[who]) * 1000 / result.iterations
+                                  for who in after})
     out = {}
+    cores = os.cpu_count() or 1
     for name, results in raw.items():
         out[name] = Throughput(
             per_second=Figure([r.per_second for r in results]),
@@ -79,8 +101,34 @@ def throughput(pairs: list[tuple[str, int, Callable[[Visitor, int], None]]], use
             p99_ms=Figure([r.percentile(99) * 1000 for r in results]),
             requests=sum(r.requests for r in results),
             errors=[e for r in results for e in r.errors],
+            cpu_ms={who: Figure([c[who] for c in cpu[name]]) for who in
+                    (cpu[name][0] if cpu[name] else {})},
+            core_ms=Figure([r.seconds * cores * 1000 / r.iterations for r in results
+                            if r.iterations]) if any(r.iterations for r in results) else None,
         )
     return out
+
+
+class RecordingVisitor(Visitor):
+    """A visitor that keeps the path and body size of each page it GETs."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(port)
+        self.pages: list[tuple[str, int]] = []
+
+    def get(self, path: str, expect: int = 200) -> loadgen.Reply:
+        reply = super().get(path, expect)
+        self.pages.append((path, len(reply.body)))
+        return reply
+
+
+def intake_pages(port: int, number: int = 424_243) -> list[tuple[str, int]]:
+    """(path, body bytes) of each page one complete intake GETs from the app, in order: what
+    the 16-request baseline (``bench/baseline_intake_app.py``) answers in their place."""
+    visitor = RecordingVisitor(port)
+    scenarios.complete_intake(visitor, number)
+    visitor.close()
+    return visitor.pages
 
 
 def sequential_latency(port: int, task: Callable[[Visitor, int], None], count: int,
@@ -189,22 +237,40 @@ def export_once(make_server: Callable[[], Gunicorn], cookies: dict[str, str],
     return ExportRun(seconds, sink.lines - 1, sink.bytes / 1e6, before / 1024, after / 1024)
 
 
-def straight_csv(url: str, fields: tuple[str, ...], since: dt.datetime | None) -> tuple[float, int]:
-    """(seconds, rows) to write the same rows straight from one SQL query with ``csv``."""
+def straight_export_sql(submission_fields: tuple[str, ...], patient_columns: set[str],
+                        instruments: tuple[str, ...], response_fields: tuple[str, ...],
+                        placeholder: str | None) -> str:
+    """The one SELECT the straight export runs: the same rows and values the app's export reads
+    (each submission with its patient and its intake response to each instrument, joined as
+    the app joins them), as stored, oldest first; ``placeholder`` for a ``since`` bound."""
+    columns = [f"{'p' if name in patient_columns else 's'}.{name}" for name in submission_fields]
+    joins = ["JOIN patient p ON p.id = s.patient_id"]
+    for key in instruments:
+        columns += [f"r_{key}.{name}" for name in response_fields]
+        joins.append(f"LEFT JOIN questionnaire_response r_{key} ON r_{key}.submission_id = s.id"
+                     f" AND r_{key}.instrument = '{key}'")
+    where = f" WHERE s.submitted_at >= {placeholder}" if placeholder else ""
+    return (f"SELECT {', '.join(columns)} FROM submission s {' '.join(joins)}{where}"  # noqa: S608
+            " ORDER BY s.id")
+
+
+def straight_csv(url: str, header: tuple[str, ...], sql: Callable[[str | None], str],
+                 since: dt.datetime | None) -> tuple[float, int]:
+    """(seconds, rows) to write the same rows straight from one SQL query with ``csv``.
+
+    ``sql(placeholder)`` is the query (``straight_export_sql``), given the driver's
+    placeholder when there is a ``since`` bound, None when there is none.
+    """
     sink = CountingSink()
     writer = csv.writer(sink, lineterminator="\r\n")
-    columns = ", ".join(fields)
     started = time.perf_counter()
     if url.startswith("sqlite"):
         import sqlite3
 
         conn = sqlite3.connect(url.split("///", 1)[1])
-        where, params = ("WHERE submitted_at >= ?", (since.strftime("%Y-%m-%d %H:%M:%S.%f"),)) \
-            if since else ("", ())
-        writer.writerow(fields)
-        writer.writerows(conn.execute(
-            f"SELECT {columns} FROM submission {where} ORDER BY id", params  # noqa: S608
-        ))
+        params = (since.strftime("%Y-%m-%d %H:%M:%S.%f"),) if since else ()
+        writer.writerow(header)
+        writer.writerows(conn.execute(sql("?" if since else None), params))
         conn.close()
     else:
         import psycopg
@@ -213,10 +279,9 @@ def straight_csv(url: str, fields: tuple[str, ...], since: dt.datetime | None) -
             # A server-side cursor, so that this side too holds one batch at a time.
             with conn.cursor(name="straight_export") as cursor:
                 cursor.itersize = 1000
-                where, params = ("WHERE submitted_at >= %s", (since.replace(tzinfo=None),)) \
-                    if since else ("", ())
-                cursor.execute(f"SELECT {columns} FROM submission {where} ORDER BY id", params)
-                writer.writerow(fields)
+                params = (since.replace(tzinfo=None),) if since else ()
+                cursor.execute(sql("%s" if since else None), params)
+                writer.writerow(header)
                 writer.writerows(cursor)
     return time.perf_counter() - started, sink.lines - 1
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import resource
 import secrets
@@ -33,12 +34,14 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import baseline_app  # noqa: E402
+import baseline_intake_app  # noqa: E402
 import measure  # noqa: E402
 import report  # noqa: E402
 import scenarios  # noqa: E402
-from server import Gunicorn  # noqa: E402
+from server import Gunicorn, process_cpu_seconds  # noqa: E402
 
-from screening.core.export_csv import SOURCE_FIELDS  # noqa: E402
+from screening.core.export_csv import INTAKE, RESPONSE_FIELDS, SUBMISSION_FIELDS  # noqa: E402
+from screening.models import Patient  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CLINICIAN = "bench.clinician@example.com"
@@ -71,6 +74,7 @@ class BackendResult:
     load_after: tuple[float, ...] = ()
     server_version: str = ""
     intake: dict[str, measure.Throughput] = field(default_factory=dict)
+    intake_pages: list[tuple[str, int]] = field(default_factory=list)
     baseline_sequential: tuple[measure.Figure, measure.Figure] | None = None
     pages: dict[str, measure.PageWeight] = field(default_factory=dict)
     seed_seconds: float = 0.0
@@ -116,19 +120,26 @@ def run_backend(name: str, url: str, plan: Plan, scratch: Path) -> BackendResult
     baseline_app.create_table(url)
     result.server_version = server_version(url)
 
-    with Gunicorn("app:app", env, 2, log) as app, \
-            Gunicorn("bench.baseline_app:app", env, 2, log, ready_path="/baseline") as base:
-        print(f"== {name}: complete intakes at concurrency {CONCURRENCY}, app and baseline"
-              f" alternating, {plan.intake_runs} runs", flush=True)
-        result.intake = measure.throughput(
-            [("baseline", base.port, scenarios.baseline_posts),
-             ("app", app.port, scenarios.complete_intake)],
-            CONCURRENCY, plan.intakes_per_user, plan.intake_runs, plan.deadline,
-        )
-        result.baseline_sequential = measure.sequential_latency(
-            base.port, scenarios.baseline_posts, plan.dashboard_requests // 7 + 1,
-            plan.dashboard_runs,
-        )
+    with Gunicorn("app:app", env, 2, log) as app:
+        # The pages of an intake as the app sends them: the 16-request baseline answers pages
+        # of these sizes.
+        result.intake_pages = measure.intake_pages(app.port)
+        pages_env = {**env, baseline_intake_app.PAGES_VARIABLE: json.dumps(result.intake_pages)}
+        with Gunicorn("bench.baseline_app:app", env, 2, log, ready_path="/baseline") as base, \
+                Gunicorn("bench.baseline_intake_app:app", pages_env, 2, log) as base16:
+            print(f"== {name}: complete intakes at concurrency {CONCURRENCY}, app and both"
+                  f" baselines alternating, {plan.intake_runs} runs", flush=True)
+            result.intake = measure.throughput(
+                [("baseline", base.port, scenarios.baseline_posts, cpu_probe(base, url)),
+                 ("baseline16", base16.port, scenarios.complete_intake,
+                  cpu_probe(base16, url)),
+                 ("app", app.port, scenarios.complete_intake, cpu_probe(app, url))],
+                CONCURRENCY, plan.intakes_per_user, plan.intake_runs, plan.deadline,
+            )
+            result.baseline_sequential = measure.sequential_latency(
+                base.port, scenarios.baseline_posts, plan.dashboard_requests // 7 + 1,
+                plan.dashboard_runs,
+            )
         print(f"== {name}: page weight", flush=True)
         result.pages = measure.patient_pages(app.port)
 
@@ -160,7 +171,7 @@ def run_backend(name: str, url: str, plan: Plan, scratch: Path) -> BackendResult
                                                      ready_path="/clinician/login"),
                                     cookies, query)
                 for _ in range(plan.export_runs)]
-        straight = [measure.straight_csv(url, SOURCE_FIELDS, since_at)
+        straight = [measure.straight_csv(url, INTAKE.header(), straight_export_sql, since_at)
                     for _ in range(plan.export_runs)]
         if any(r.rows != straight[0][1] for r in runs):
             raise RuntimeError(f"export sent {runs[0].rows} rows, the query finds"
@@ -175,6 +186,50 @@ def run_backend(name: str, url: str, plan: Plan, scratch: Path) -> BackendResult
         }
     result.load_after = os.getloadavg()
     return result
+
+
+def straight_export_sql(placeholder: str | None) -> str:
+    """The straight export's one SELECT: what the app's export reads, for the default intake
+    instruments (those of ``INTAKE_INSTRUMENTS``, as the benchmark's app is configured)."""
+    return measure.straight_export_sql(
+        SUBMISSION_FIELDS, set(Patient.__table__.columns.keys()),
+        tuple(i.key for i in INTAKE.instruments), RESPONSE_FIELDS, placeholder,
+    )
+
+
+def cpu_probe(server: Gunicorn, url: str) -> measure.CpuProbe:
+    """The CPU seconds so far of ``server`` and, on PostgreSQL, of the database's backends."""
+    if url.startswith("sqlite"):
+        return lambda: {"server": server.cpu_seconds()}
+    backends = PostgresBackends(url)
+    return lambda: {"server": server.cpu_seconds(), "database": backends.cpu_seconds()}
+
+
+class PostgresBackends:
+    """CPU seconds spent by the PostgreSQL backends connected to this run's database, as seen
+    at each call (a backend that comes or goes between two calls counts from when it is seen).
+
+    Only one server is loaded at a time (the runs alternate) and the servers keep their
+    connections, so the difference over a run is that run's database work; other databases'
+    backends (other people's tests on the same PostgreSQL) are not counted.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.seen: dict[int, float] = {}
+        self.total = 0.0
+
+    def cpu_seconds(self) -> float:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            pids = [row[0] for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()")]
+        now = {pid: process_cpu_seconds(pid) for pid in pids}
+        self.total += sum(max(0.0, cpu - self.seen.get(pid, cpu)) for pid, cpu in now.items())
+        self.seen = now
+        return self.total
 
 
 def server_version(url: str) -> str:

@@ -32,11 +32,13 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """A gunicorn serving ``app_spec`` on 127.0.0.1 with ``env``; use as a context manager."""
+    """A gunicorn serving ``app_spec`` on 127.0.0.1 with ``env``, from the code in ``cwd``
+    (this tree unless told); use as a context manager."""
 
     def __init__(self, app_spec: str, env: dict[str, str], workers: int, log: Path,
-                 ready_path: str = "/") -> None:
+                 ready_path: str = "/", cwd: Path = ROOT) -> None:
         self.app_spec = app_spec
+        self.cwd = cwd
         self.env = env
         self.workers = workers
         self.log = log
@@ -49,7 +51,7 @@ class Gunicorn:
                    "--bind", f"127.0.0.1:{self.port}", self.app_spec]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
+                command, cwd=self.cwd, env={**os.environ, **self.env}, stdout=log, stderr=log
             )
         self._wait_ready()
         return self
@@ -82,6 +84,11 @@ class Gunicorn:
             return []
         return [int(child) for child in children]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) spent so far by the master and its live workers."""
+        assert self.process is not None
+        return sum(process_cpu_seconds(pid) for pid in [self.process.pid, *self.worker_pids()])
+
     def __exit__(self, *exc: object) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -91,6 +98,20 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(5)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system, from /proc; 0 if it has gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    # The command name, in brackets, may hold spaces: count fields after its closing bracket.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def reset_peak_memory(pid: int) -> None:

@@ -243,7 +243,7 @@ def synthetic_record(
     submission["awaiting_ack"] = result.urgent and not acknowledged
     responses = [
         {"occasion": INTAKE, "language": "en", "completed_at": submitted_at,
-         **response_columns(instrument, answers[instrument.key])}
+         **response_columns(instrument, answers[instrument.key], scores[instrument.key])}
         for instrument in instruments
     ]
     return Record(patient, submission, responses)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from .text import N_
@@ -34,7 +35,8 @@ class AnswerSet:
     key: str
     choices: tuple[Choice, ...]
 
-    @property
+    # Cached (the dataclass is frozen, so it never changes): scoring reads it for every answer.
+    @cached_property
     def values(self) -> tuple[int, ...]:
         return tuple(c.value for c in self.choices)
 
@@ -119,6 +121,8 @@ class Instrument:
     bands: tuple[Band, ...]
     alert: Alert | None = None
     change: ChangeRules | None = None
+    # The derived tuples below are cached properties: the dataclass is frozen, so they never
+    # change, and scoring reads them for every answer (bench/PROFILING.md, seeding).
 
     def __post_init__(self) -> None:
         # A mistake in a new definition fails on import, not in a patient's submission.
@@ -133,15 +137,15 @@ class Instrument:
         if empty or covered != list(range(lowest, self.max_total + 1)):
             raise ValueError(f"{self.key}: bands must cover every total once, in order")
 
-    @property
+    @cached_property
     def scored_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if i.scored)
 
-    @property
+    @cached_property
     def unscored_items(self) -> tuple[Item, ...]:
         return tuple(i for i in self.items if not i.scored)
 
-    @property
+    @cached_property
     def max_total(self) -> int:
         return sum(max(i.answers.values) for i in self.scored_items)
 
@@ -156,7 +160,7 @@ class Instrument:
         """The form and CSV name of an item, e.g. ``phq9_9``."""
         return item.field or f"{self.key}_{item.key}"
 
-    @property
+    @cached_property
     def fields(self) -> tuple[str, ...]:
         return tuple(self.field(i) for i in self.items)
 

@@ -13,7 +13,7 @@ from ..core import health_screen, identity, treatment_history
 from ..core.flags import Assessment, assess
 from ..core.instruments import Instrument
 from ..core.references import new_reference
-from ..core.scoring import score
+from ..core.scoring import Score, score
 from ..core.trials import Trial
 from ..extensions import db
 from ..models import INTAKE, Draft, Patient, QuestionnaireResponse, Submission
@@ -70,10 +70,17 @@ def patient_columns(about: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def response_columns(instrument: Instrument, answers: Mapping[str, int]) -> dict[str, Any]:
+def response_columns(
+    instrument: Instrument, answers: Mapping[str, int], scored: Score | None = None
+) -> dict[str, Any]:
     """A QuestionnaireResponse's scored columns: answers keyed by item, total, band, alert
-    (raises ``IncompleteResponse`` for a partial or invalid set: never prorated)."""
-    result = score(instrument, answers)
+    (raises ``IncompleteResponse`` for a partial or invalid set: never prorated).
+
+    ``scored`` is ``score(instrument, answers)`` when the caller has it already: the intake
+    and the demo seeder score each response once for the flags (scoring is most of the CPU of
+    making a seeded row: ``bench/PROFILING.md``).
+    """
+    result = scored if scored is not None else score(instrument, answers)
     return {
         "instrument": instrument.key,
         "instrument_version": instrument.version,
@@ -131,7 +138,7 @@ def build_submission(
         responses=[
             QuestionnaireResponse(
                 patient=patient, occasion=INTAKE, language=language, completed_at=now,
-                **response_columns(instrument, answers[instrument.key]),
+                **response_columns(instrument, answers[instrument.key], scored[instrument.key]),
             )
             for instrument in instruments
         ],

@@ -71,8 +71,9 @@ class Submission(db.Model):
         # breaks ties, and lets PostgreSQL read a page's ids from the index alone).
         Index("ix_submission_queue", "awaiting_ack", "submitted_at", "id"),
         # "New likely fits" (counted on every dashboard page) and status + fit filters, from
-        # the index alone.
-        Index("ix_submission_status_fit", "review_status", "fit", "submitted_at"),
+        # the index alone; the id too, so that PostgreSQL finds the matching ids there when
+        # they are joined to their scores to be sorted (SQLite keeps it in every index).
+        Index("ix_submission_status_fit", "review_status", "fit", "submitted_at", "id"),
         # A search word of one or two letters scans this narrow index, not the wide rows.
         Index("ix_submission_search", "search_text", "id"),
         # Longer words are looked up by trigram: this index on PostgreSQL; on SQLite, the
@@ -149,6 +150,9 @@ class QuestionnaireResponse(db.Model):
         UniqueConstraint("submission_id", "instrument"),
         # A patient's scores over time, one instrument at a time.
         Index("ix_response_patient_course", "patient_id", "instrument", "completed_at"),
+        # The dashboard sorts by a total through a join on (submission_id, instrument): with
+        # the total in the index, each look-up reads the index alone (bench/PROFILING.md).
+        Index("ix_response_submission_total", "submission_id", "instrument", "total"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
